@@ -1,0 +1,38 @@
+import BerthAPI
+import BerthSystem
+import Logging
+
+/// What a handler knows about the call it serves.
+public struct CallContext: Sendable {
+    /// The caller as the kernel saw it (SO_PEERCRED); nil for in-process callers.
+    public let peer: PeerCredentials?
+    public let method: String
+    public let logger: Logger
+}
+
+/// The daemon's method table: each `APIMethod` bound to a handler.
+///
+/// Built once at start from the plugin list, then read-only while serving. Handlers
+/// receive decoded params and return a typed result; decoding and encoding, and
+/// turning errors into JSON-RPC error objects, happen here so no service repeats them.
+public struct Router: Sendable {
+    typealias Handler = @Sendable (_ message: [UInt8], _ context: CallContext) async throws -> [UInt8]
+
+    private var handlers: [String: Handler] = [:]
+
+    public init() {}
+
+    /// Binds `method` to `body`. Registering a name twice is a programming error.
+    public mutating func register<P, R>(_ method: APIMethod<P, R>, _ body: @escaping @Sendable (P, CallContext) async throws -> R) {
+        precondition(handlers[method.name] == nil, "\(method.name) registered twice")
+        handlers[method.name] = { message, context in
+            let params = try RPCMessage.decodeParams(P.self, from: message)
+            return try WireJSON.encode(try await body(params, context))
+        }
+    }
+
+    /// The names of every method served, sorted.
+    public var methods: [String] { handlers.keys.sorted() }
+
+    func handler(for method: String) -> Handler? { handlers[method] }
+}

@@ -1,0 +1,55 @@
+/// One step of the schema, applied once, in order, inside a transaction.
+public struct Migration: Sendable {
+    public let description: String
+    public let sql: String
+
+    public init(_ description: String, _ sql: String) {
+        self.description = description
+        self.sql = sql
+    }
+}
+
+/// Failures opening the metadata store that an administrator must act on.
+public enum SchemaError: Error, CustomStringConvertible, Equatable {
+    case newerThanKnown(path: String, found: Int, known: Int)
+
+    public var description: String {
+        switch self {
+        case let .newerThanKnown(path, found, known):
+            "\(path) has schema version \(found), newer than this berthd knows (\(known)); run a newer berthd or restore a backup"
+        }
+    }
+}
+
+/// The schema of `metadata.db`. Append migrations; never edit one that has shipped.
+/// `PRAGMA user_version` records how many have been applied.
+///
+/// Every table holding objects of a namespace has a `namespace` column: deleting a
+/// namespace counts rows in all such tables, so new tables are covered without code.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration("namespaces", """
+            CREATE TABLE namespaces (
+                name       TEXT PRIMARY KEY NOT NULL,
+                labels     TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            ) STRICT;
+            """),
+    ]
+}
+
+enum Migrator {
+    static func apply(_ migrations: [Migration], on connection: Connection, path: String) throws {
+        let current = Int(try connection.query("PRAGMA user_version").first?.first?.integer ?? 0)
+        if current > migrations.count {
+            throw SchemaError.newerThanKnown(path: path, found: current, known: migrations.count)
+        }
+        for (index, migration) in migrations.enumerated().dropFirst(current) {
+            try connection.transaction {
+                try connection.execute(migration.sql)
+                try connection.execute("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+}

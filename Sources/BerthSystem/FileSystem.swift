@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File-system helpers with the modes and durability Berth's state needs.
+public enum FileSystem {
+    /// Creates `path` and any missing parents, then sets `mode` on `path` itself
+    /// (umask does not apply to it). An existing directory only gets its mode set; an
+    /// existing non-directory, or a symlink in the final component, is an error.
+    public static func makeDirectory(_ path: String, mode: mode_t) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw SystemError(errno: errno, stage: "mkdir \(prefix)")
+            }
+        }
+        var st = stat()
+        try retryingEINTR("lstat \(path)") { lstat(path, &st) }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw SystemError(errno: ENOTDIR, stage: "mkdir \(path)")
+        }
+        try retryingEINTR("chmod \(path)") { chmod(path, mode) }
+    }
+
+    /// The file type bits of `path` (not following a final symlink), or nil if absent.
+    public static func fileType(_ path: String) -> mode_t? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return st.st_mode & S_IFMT
+    }
+
+    /// Permission bits of `path`, following symlinks.
+    public static func permissions(_ path: String) throws -> mode_t {
+        var st = stat()
+        try retryingEINTR("stat \(path)") { stat(path, &st) }
+        return st.st_mode & 0o7777
+    }
+
+    /// Reads a whole file, at most `limit` bytes (a larger file is an EFBIG error).
+    public static func readFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8] {
+        let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try retryingEINTR("read \(path)") { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+            if n == 0 { return out }
+            out += chunk[0..<n]
+            if out.count > limit { throw SystemError(errno: EFBIG, stage: "read \(path) (over \(limit) bytes)") }
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically and durably: a temporary file in the same
+    /// directory is written, fsynced, renamed over `path`, and the directory fsynced.
+    /// A reader sees the old content or the new, never a mix.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
+        let dir = parentDirectory(of: path)
+        let tmp = "\(path).tmp-\(getpid())"
+        let fd = try retryingEINTR("open \(tmp)") { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        do {
+            var offset = 0
+            while offset < bytes.count {
+                let n = try retryingEINTR("write \(tmp)") {
+                    bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                }
+                offset += n
+            }
+            try retryingEINTR("fsync \(tmp)") { fsync(fd) }
+            close(fd)
+            try retryingEINTR("rename \(tmp)") { rename(tmp, path) }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+        try syncDirectory(dir)
+    }
+
+    /// fsync(2) on a directory, so a rename or create in it is durable.
+    public static func syncDirectory(_ path: String) throws {
+        let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(fd) }
+        try retryingEINTR("fsync \(path)") { fsync(fd) }
+    }
+
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let parent = String(path[..<slash])
+        return parent.isEmpty ? "/" : parent
+    }
+}

@@ -1,0 +1,41 @@
+// Linux calls that Swift's Glibc module does not show (SO_PEERCRED's struct ucred needs
+// _GNU_SOURCE) and build facts. Every function returns -errno on failure so Swift never
+// has to read errno across a call boundary.
+#include "CBerthLinux.h"
+#include <errno.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/vfs.h>
+
+#define BERTH_STR2(x) #x
+#define BERTH_STR(x) BERTH_STR2(x)
+
+const char *berth_git_commit(void) {
+#ifdef BERTH_GIT_COMMIT
+    return BERTH_STR(BERTH_GIT_COMMIT);
+#else
+    return "unknown";
+#endif
+}
+
+int berth_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -errno;
+    *pid = cred.pid;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    return 0;
+}
+
+int64_t berth_statfs_type(const char *path) {
+    struct statfs st;
+    if (statfs(path, &st) != 0) return -errno;
+    return (int64_t)(unsigned long)st.f_type;
+}
+
+int berth_try_lock_exclusive(int fd) {
+    int rc;
+    do { rc = flock(fd, LOCK_EX | LOCK_NB); } while (rc != 0 && errno == EINTR);
+    return rc == 0 ? 0 : -errno;
+}

@@ -1,0 +1,3 @@
+import BerthCtl
+
+await Berthctl.entry()
