@@ -89,11 +89,17 @@ let package = Package(
         ),
 
         // MARK: tests
-        .testTarget(name: "BerthAPITests", dependencies: ["BerthAPI"]),
+        .testTarget(
+            name: "BerthAPITests",
+            dependencies: [
+                "BerthAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "BerthDaemonTests",
-            dependencies: ["BerthDaemon", "BerthAPI", "BerthMetadata", "BerthSystem"],
-            resources: []
+            dependencies: ["BerthDaemon", "BerthAPI", "BerthMetadata", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
     ]

@@ -11,6 +11,9 @@ enum RequestParser {
     static let maxDepth = 64
 
     static func parse(_ message: [UInt8]) -> Outcome {
+        guard String(validating: message, as: UTF8.self) != nil else {
+            return .failure(id: nil, BerthError(.invalidArgument, "parse error: the payload is not valid UTF-8", code: ProtocolErrorCode.parseError))
+        }
         if let depthError = checkDepth(message) { return .failure(id: nil, depthError) }
         let head: MessageHead
         do {
