@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "berthd", targets: ["berthd"]),
         .executable(name: "berthctl", targets: ["berthctl"]),
+        .executable(name: "berth-runtime", targets: ["berth-runtime"]),
         .library(name: "BerthAPI", targets: ["BerthAPI"]),
     ],
     dependencies: [
@@ -39,14 +40,25 @@ let package = Package(
             linkerSettings: [.linkedLibrary("tomlplusplus")]
         ),
 
+        // The runtime's post-fork, namespace-entry and process-setup calls (DESIGN.md §6).
+        .target(name: "CBerthRuntime", cSettings: [.define("_GNU_SOURCE")]),
+
         // MARK: core
         .target(name: "BerthSystem", dependencies: ["CBerthLinux"]),
+        .target(name: "BerthOCI"),
         .target(
             name: "BerthAPI",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+
+        // MARK: runtime
+        .target(name: "BerthCgroups", dependencies: ["BerthOCI", "BerthSystem", "CBerthLinux"]),
+        .target(
+            name: "BerthRuntime",
+            dependencies: ["BerthOCI", "BerthCgroups", "BerthSystem", "CBerthRuntime", "CBerthLinux", "CSeccomp"]
         ),
 
         // MARK: stores and services
@@ -80,6 +92,10 @@ let package = Package(
         ),
         .executableTarget(name: "berthctl", dependencies: ["BerthCtl"]),
         .executableTarget(
+            name: "berth-runtime",
+            dependencies: ["BerthRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
             name: "berth-bench",
             dependencies: [
                 "BerthAPI",
@@ -102,5 +118,7 @@ let package = Package(
             dependencies: ["BerthDaemon", "BerthAPI", "BerthMetadata", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
+        .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem"]),
     ]
 )

@@ -31,4 +31,32 @@ int64_t berth_statfs_type(const char *path);
 /// flock(fd, LOCK_EX|LOCK_NB): 0, or -errno (-EWOULDBLOCK when another holds it).
 int berth_try_lock_exclusive(int fd);
 
+// MARK: cgroups (cgroups.c)
+
+/// An eventfd (EFD_CLOEXEC|EFD_NONBLOCK) for cgroup v1 memory notifications. fd or -errno.
+int berth_eventfd_nonblocking(void);
+
+/// An inotify fd (IN_CLOEXEC|IN_NONBLOCK) watching `path` for IN_MODIFY. fd or -errno.
+int berth_inotify_watch_modify(const char *path);
+
+/// One cgroup device rule: type 'a', 'b' or 'c'; major/minor -1 for any; access bits
+/// 1 mknod, 2 read, 4 write (BPF_DEVCG_ACC_*).
+typedef struct berth_device_rule {
+    int32_t allow;
+    int32_t type;
+    int64_t major;
+    int64_t minor;
+    int32_t access;
+} berth_device_rule;
+
+/// Compiles `rules` (the last match wins; no match gives `default_allow`) to a
+/// BPF_PROG_TYPE_CGROUP_DEVICE program, attaches it to the cgroup2 directory
+/// `cgroup_fd` (BPF_F_ALLOW_MULTI) and detaches the device programs attached there
+/// before. The verifier's log lands in `log` when loading fails. 0 or -errno.
+int berth_cgroup_device_filter(int cgroup_fd, const berth_device_rule *rules, int count,
+                               int default_allow, char *log, size_t log_size);
+
+/// How many device programs are attached to the cgroup2 directory `cgroup_fd`, or -errno.
+int berth_cgroup_device_program_count(int cgroup_fd);
+
 #endif

@@ -1,0 +1,113 @@
+extension Spec {
+    /// `linux.resources`: cgroup limits.
+    public struct Resources: Codable, Sendable, Equatable {
+        public var devices: [DeviceRule]?
+        public var memory: Memory?
+        public var cpu: CPU?
+        public var pids: Pids?
+        public var blockIO: BlockIO?
+        public var hugepageLimits: [HugepageLimit]?
+        /// cgroup v2 files written as given (`"memory.high": "1G"`).
+        public var unified: [String: String]?
+
+        public init(devices: [DeviceRule]? = nil, memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil) {
+            self.devices = devices
+            self.memory = memory
+            self.cpu = cpu
+            self.pids = pids
+        }
+    }
+
+    public struct DeviceRule: Codable, Sendable, Equatable {
+        public var allow: Bool
+        /// a, c or b; nil means all.
+        public var type: String?
+        public var major: Int64?
+        public var minor: Int64?
+        /// Some of r, w, m.
+        public var access: String?
+        public init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
+            self.allow = allow
+            self.type = type
+            self.major = major
+            self.minor = minor
+            self.access = access
+        }
+    }
+
+    public struct Memory: Codable, Sendable, Equatable {
+        public var limit: Int64?
+        public var reservation: Int64?
+        public var swap: Int64?
+        public var swappiness: UInt64?
+        public var disableOOMKiller: Bool?
+        public init(limit: Int64? = nil, reservation: Int64? = nil, swap: Int64? = nil) {
+            self.limit = limit
+            self.reservation = reservation
+            self.swap = swap
+        }
+    }
+
+    public struct CPU: Codable, Sendable, Equatable {
+        public var shares: UInt64?
+        public var quota: Int64?
+        public var burst: UInt64?
+        public var period: UInt64?
+        public var realtimeRuntime: Int64?
+        public var realtimePeriod: UInt64?
+        public var cpus: String?
+        public var mems: String?
+        public var idle: Int64?
+        public init(shares: UInt64? = nil, quota: Int64? = nil, period: UInt64? = nil, cpus: String? = nil, mems: String? = nil) {
+            self.shares = shares
+            self.quota = quota
+            self.period = period
+            self.cpus = cpus
+            self.mems = mems
+        }
+    }
+
+    public struct Pids: Codable, Sendable, Equatable {
+        public var limit: Int64
+        public init(limit: Int64) { self.limit = limit }
+    }
+
+    public struct BlockIO: Codable, Sendable, Equatable {
+        public var weight: UInt16?
+        public var leafWeight: UInt16?
+        public var weightDevice: [WeightDevice]?
+        public var throttleReadBpsDevice: [ThrottleDevice]?
+        public var throttleWriteBpsDevice: [ThrottleDevice]?
+        public var throttleReadIOPSDevice: [ThrottleDevice]?
+        public var throttleWriteIOPSDevice: [ThrottleDevice]?
+        public init() {}
+    }
+
+    public struct WeightDevice: Codable, Sendable, Equatable {
+        public var major: Int64
+        public var minor: Int64
+        public var weight: UInt16?
+        public var leafWeight: UInt16?
+    }
+
+    public struct ThrottleDevice: Codable, Sendable, Equatable {
+        public var major: Int64
+        public var minor: Int64
+        public var rate: UInt64
+        public init(major: Int64, minor: Int64, rate: UInt64) {
+            self.major = major
+            self.minor = minor
+            self.rate = rate
+        }
+    }
+
+    public struct HugepageLimit: Codable, Sendable, Equatable {
+        /// e.g. "2MB", "1GB".
+        public var pageSize: String
+        public var limit: UInt64
+        public init(pageSize: String, limit: UInt64) {
+            self.pageSize = pageSize
+            self.limit = limit
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import BerthOCI
+
+/// What `berth-runtime create` or `exec` hands the init it spawns, as JSON in an
+/// inherited memfd (`_BERTH_INIT=<config fd>,<sync fd>` in the environment).
+struct InitConfig: Codable, Sendable {
+    enum Mode: String, Codable { case create, exec }
+
+    var mode: Mode
+    var id: String
+    var bundle: String
+    var rootfs: String
+    var spec: Spec
+    /// The process to run (the spec's for create, the exec's own for exec).
+    var process: Spec.Process
+    /// BERTH_O_PATH fd of the exec fifo (create only).
+    var fifoFD: Int32?
+    /// Connected console socket, when process.terminal.
+    var consoleSocketFD: Int32?
+    var seccompFilter: [UInt8]?
+    var seccompFlags: UInt32
+    /// Number of fds after stdio passed through to the process (runc --preserve-fds).
+    var preserveFDs: Int32
+    /// Whether new user/mount/network namespaces were created (governs mknod vs bind).
+    var newUserNamespace: Bool
+    var newNetworkNamespace: Bool
+}
+
+/// The environment variable that carries the init's descriptors.
+let initEnvironmentKey = "_BERTH_INIT"

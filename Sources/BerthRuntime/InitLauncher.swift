@@ -1,0 +1,298 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import BerthCgroups
+import BerthOCI
+import BerthSystem
+import CBerthRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The parent side of starting a container init (or an exec'd process): everything is
+/// prepared in Swift before the clone (config, seccomp program, sealed binary, namespace
+/// fds), the child runs only C until it execs the sealed runtime as `init`, and the two
+/// talk over a SOCK_SEQPACKET socketpair (proto-docs/runtime-init.md).
+struct InitLauncher {
+    let config: InitConfig
+    let consoleSocketFD: Int32?
+
+    init(mode: InitConfig.Mode, id: String, bundle: String, rootfs: String, spec: Spec, process: Spec.Process,
+         fifoFD: Int32?, consoleSocket: String?, preserveFDs: Int32, noPivot: Bool = false) throws {
+        var program: SeccompProgram?
+        if let seccomp = spec.linux?.seccomp { program = try SeccompCompiler.compile(seccomp) }
+        consoleSocketFD = try consoleSocket.map(connectUnixSocket)
+        let namespaces = spec.linux?.namespaces ?? []
+        config = InitConfig(
+            mode: mode, id: id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, fifoFD: fifoFD,
+            consoleSocketFD: consoleSocketFD, seccompFilter: program?.filter, seccompFlags: program?.flags ?? 0,
+            preserveFDs: preserveFDs,
+            newUserNamespace: namespaces.contains { $0.type == "user" && $0.path == nil },
+            newNetworkNamespace: namespaces.contains { $0.type == "network" && $0.path == nil })
+    }
+
+    /// Clones the container init into new namespaces and drives it until it waits on
+    /// the exec fifo. Runs prestart and createRuntime hooks when the init asks.
+    func spawnCreate(cgroup: Cgroup, store: StateStore, hooks: Spec.Hooks?) throws -> Int32 {
+        var flags: UInt64 = 0
+        var joins: [(fd: Int32, type: Int32)] = []
+        defer { joins.forEach { close($0.fd) } }
+        for ns in config.spec.linux?.namespaces ?? [] {
+            guard let flag = NamespaceTable.flags[ns.type] else { throw RuntimeError("unknown namespace type \"\(ns.type)\"") }
+            if let path = ns.path {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw SystemError(errno: errno, stage: "open namespace \(path)") }
+                joins.append((fd, flag))
+            } else {
+                flags |= UInt64(UInt32(bitPattern: flag))
+            }
+        }
+        let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: false)
+        defer { close(spawned.sync) }
+        let pid = spawned.pid
+        do {
+            if config.newUserNamespace { try writeIDMappings(pid: pid) }
+            try cgroup.add(pid: pid)
+            try send(spawned.sync, BERTH_SYNC_GO)
+            while true {
+                let message = try receive(spawned.sync, from: pid)
+                switch Int(message.type) {
+                case Int(BERTH_SYNC_HOOKS.rawValue):
+                    let state = ContainerState(id: config.id, pid: pid, status: "creating", bundle: config.bundle,
+                                               rootfs: config.rootfs, created: rfc3339Now(), annotations: config.spec.annotations)
+                    try Hooks.run(hooks?.prestart, state: state, stage: "prestart")
+                    try Hooks.run(hooks?.createRuntime, state: state, stage: "createRuntime")
+                    try send(spawned.sync, BERTH_SYNC_HOOKS_DONE)
+                case Int(BERTH_SYNC_READY.rawValue):
+                    return pid
+                default:
+                    throw RuntimeError("init sent unexpected message \(message.type)")
+                }
+            }
+        } catch {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            throw error
+        }
+    }
+
+    /// Starts a process inside the running container whose init is `targetPid`: joins
+    /// its namespaces (forking once more to enter the pid namespace), then sets up and
+    /// execs the process in C — the container's root has neither this binary's loader
+    /// nor its libraries. Returns the process's pid; the caller must be a child
+    /// subreaper to wait for it.
+    func spawnExec(targetPid: Int32, cgroup: Cgroup?) throws -> Int32 {
+        var joins: [(fd: Int32, type: Int32)] = []
+        defer { joins.forEach { close($0.fd) } }
+        // Join every namespace in which the target differs from us; user first (C orders it).
+        for (type, proc) in NamespaceTable.procNames.sorted(by: { $0.key < $1.key }) {
+            let theirs = "/proc/\(targetPid)/ns/\(proc)", ours = "/proc/self/ns/\(proc)"
+            var a = stat(), b = stat()
+            guard stat(theirs, &a) == 0, stat(ours, &b) == 0 else { continue }
+            if a.st_ino == b.st_ino && a.st_dev == b.st_dev { continue }
+            let fd = open(theirs, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError(errno: errno, stage: "open \(theirs)") }
+            joins.append((fd, NamespaceTable.flags[type]!))
+        }
+        let needsFork = joins.contains { $0.type == NamespaceTable.flags["pid"]! }
+        let process = config.process
+        let lastCap = berth_cap_last_cap()
+        try checkNegativeErrno(lastCap, "read cap_last_cap")
+        let caps = process.capabilities
+        let masks = (try CapabilityTable.mask(caps?.bounding, lastCap: lastCap), try CapabilityTable.mask(caps?.effective, lastCap: lastCap),
+                     try CapabilityTable.mask(caps?.permitted, lastCap: lastCap), try CapabilityTable.mask(caps?.inheritable, lastCap: lastCap),
+                     try CapabilityTable.mask(caps?.ambient, lastCap: lastCap))
+        guard let args = process.args, !args.isEmpty else { throw RuntimeError("exec: process.args must name a program") }
+        let env = process.env ?? []
+        let pathEnv = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        let groups = process.user.additionalGids ?? []
+        let filter = config.seccompFilter ?? []
+        let spawned = try withCStrings(args) { argv in
+            try withCStrings(env) { envp in
+                try process.cwd.withCString { cwd in
+                    try pathEnv.withCString { path in
+                        try groups.withUnsafeBufferPointer { groupBuffer in
+                            try filter.withUnsafeBytes { filterBytes in
+                                var setup = berth_exec_process(
+                                    cwd: cwd, path_env: path, uid: process.user.uid, gid: process.user.gid,
+                                    groups: groupBuffer.baseAddress, group_count: groups.count,
+                                    cap_bounding: masks.0, cap_effective: masks.1, cap_permitted: masks.2,
+                                    cap_inheritable: masks.3, cap_ambient: masks.4, last_cap: lastCap,
+                                    no_new_privs: process.noNewPrivileges == true ? 1 : 0,
+                                    seccomp_filter: filter.isEmpty ? nil : filterBytes.baseAddress, seccomp_len: filter.count,
+                                    seccomp_flags: config.seccompFlags, console_socket: consoleSocketFD ?? -1,
+                                    rows: UInt16(truncatingIfNeeded: process.consoleSize?.height ?? 0),
+                                    cols: UInt16(truncatingIfNeeded: process.consoleSize?.width ?? 0),
+                                    umask: process.user.umask.map { Int32($0) } ?? -1, preserve_fds: config.preserveFDs)
+                                return try spawn(flags: 0, joins: joins, waitForGo: false, forkAfterJoin: needsFork,
+                                                 argv: argv, envp: envp, process: &setup)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        defer { close(spawned.sync) }
+        var pid = spawned.pid
+        do {
+            if needsFork {
+                let message = try receive(spawned.sync, from: spawned.pid)
+                guard message.type == BERTH_SYNC_PID.rawValue else { throw RuntimeError("exec: expected the process's pid") }
+                pid = message.pid
+                var status: Int32 = 0
+                waitpid(spawned.pid, &status, 0) // the intermediate exits at once
+            }
+            try cgroup?.add(pid: pid)
+            try send(spawned.sync, BERTH_SYNC_GO)
+            // Success is the socket closing at exec; a failure arrives as ERROR.
+            var message = berth_sync_msg()
+            let rc = berth_sync_recv(spawned.sync, &message)
+            if rc == 0 && message.type == BERTH_SYNC_ERROR.rawValue {
+                let stage = withUnsafeBytes(of: message.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                throw RuntimeError.child(stage: stage, errno: message.err)
+            }
+            return pid
+        } catch {
+            kill(pid, SIGKILL)
+            throw error
+        }
+    }
+
+    /// Clones the child. Without `process` it execs the sealed runtime as `init` with
+    /// the config memfd; with `process` it runs the C exec path with `argv`/`envp`.
+    private func spawn(flags: UInt64, joins: [(fd: Int32, type: Int32)], waitForGo: Bool, forkAfterJoin: Bool,
+                       argv userArgv: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
+                       envp userEnvp: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
+                       process: UnsafePointer<berth_exec_process>? = nil) throws -> (pid: Int32, sync: Int32) {
+        var pair: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw SystemError(errno: errno, stage: "socketpair")
+        }
+        let parentEnd = pair[0], childEnd = pair[1]
+        _ = fcntl(childEnd, F_SETFD, 0) // the init keeps its end across exec
+        defer { close(childEnd) }
+        let exe = berth_sealed_self_exe()
+        guard exe >= 0 else { close(parentEnd); throw SystemError(errno: -exe, stage: "seal runtime binary") }
+        defer { close(exe) }
+        let configFD = try writeConfig()
+        defer { close(configFD) }
+        // Descriptors the init must inherit lose close-on-exec; nothing else does.
+        for fd in [config.fifoFD, consoleSocketFD].compactMap({ $0 }) { _ = fcntl(fd, F_SETFD, 0) }
+
+        let argv = ["berth-runtime", "init"]
+        let envp = ["\(initEnvironmentKey)=\(configFD),\(childEnd)"]
+        let pid: Int32 = withCStrings(argv) { initArgv in
+            withCStrings(envp) { initEnvp in
+                let cargv = process == nil ? initArgv : userArgv!
+                let cenvp = process == nil ? initEnvp : userEnvp!
+                let fds = joins.map(\.fd), types = joins.map(\.type)
+                return fds.withUnsafeBufferPointer { fdp in
+                    types.withUnsafeBufferPointer { tp in
+                        var args = berth_spawn_args(
+                            clone_flags: flags, sync_fd: childEnd, exec_fd: exe, join_fds: fdp.baseAddress,
+                            join_types: tp.baseAddress, join_count: Int32(joins.count), wait_for_go: waitForGo ? 1 : 0,
+                            fork_after_join: forkAfterJoin ? 1 : 0, argv: cargv, envp: cenvp, process: process)
+                        return berth_spawn(&args, nil)
+                    }
+                }
+            }
+        }
+        guard pid > 0 else {
+            close(parentEnd)
+            throw SystemError(errno: -pid, stage: "clone3 (namespaces \(String(flags, radix: 16)))")
+        }
+        return (pid, parentEnd)
+    }
+
+    private func writeConfig() throws -> Int32 {
+        let fd = berth_memfd("berth-init-config", 0)
+        guard fd >= 0 else { throw SystemError(errno: -fd, stage: "memfd_create") }
+        let bytes = Array(try JSONEncoder().encode(config))
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            guard n > 0 else { close(fd); throw SystemError(errno: errno, stage: "write init config") }
+            offset += n
+        }
+        lseek(fd, 0, SEEK_SET)
+        return fd
+    }
+
+    private func writeIDMappings(pid: Int32) throws {
+        func format(_ maps: [Spec.IDMapping]?) -> [UInt8] {
+            Array((maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined().utf8)
+        }
+        let linux = config.spec.linux
+        try writeProcFile("/proc/\(pid)/uid_map", format(linux?.uidMappings))
+        try writeProcFile("/proc/\(pid)/gid_map", format(linux?.gidMappings))
+    }
+
+    private func send(_ fd: Int32, _ type: berth_sync_type) throws {
+        let rc = berth_sync_send(fd, type.rawValue, 0, 0, nil)
+        if rc < 0 { throw SystemError(errno: -rc, stage: "sync with init") }
+    }
+
+    /// The next message; an ERROR message or the child's death becomes a RuntimeError.
+    private func receive(_ fd: Int32, from pid: Int32) throws -> berth_sync_msg {
+        var message = berth_sync_msg()
+        let rc = berth_sync_recv(fd, &message)
+        if rc == -ECONNRESET {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            let how = reaped == pid ? describeWaitStatus(status) : "closed its sync socket"
+            throw RuntimeError("container init \(how) before it was ready")
+        }
+        if rc < 0 { throw SystemError(errno: -rc, stage: "sync with init") }
+        if message.type == BERTH_SYNC_ERROR.rawValue {
+            let stage = withUnsafeBytes(of: message.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            throw RuntimeError.child(stage: stage, errno: message.err)
+        }
+        return message
+    }
+}
+
+func describeWaitStatus(_ status: Int32) -> String {
+    let signal = status & 0x7f
+    if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
+    return "was killed by signal \(signal)"
+}
+
+func writeProcFile(_ path: String, _ bytes: [UInt8]) throws {
+    let fd = open(path, O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError(errno: errno, stage: "open \(path)") }
+    defer { close(fd) }
+    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard n == bytes.count else { throw SystemError(errno: errno, stage: "write \(path)") }
+}
+
+func connectUnixSocket(_ path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw SystemError(errno: errno, stage: "socket") }
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+        close(fd)
+        throw RuntimeError("console socket path \(path) is too long")
+    }
+    withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+    let rc = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard rc == 0 else {
+        let err = errno
+        close(fd)
+        throw SystemError(errno: err, stage: "connect console socket \(path)")
+    }
+    return fd
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings (prepared before any fork).
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) throws -> R) rethrows -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return try pointers.withUnsafeBufferPointer { try body($0.baseAddress!) }
+}

@@ -1,0 +1,154 @@
+// Spawning: clone3 into new namespaces, wait for the parent's GO, join namespaces,
+// fexecve. The child side runs only async-signal-safe code: the parent is a Swift
+// process with threads, where anything else (malloc, locks) could deadlock.
+#include "CBerthRuntime.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int berth_sync_send(int fd, uint32_t type, int32_t err, int32_t pid, const char *stage) {
+    berth_sync_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.type = type;
+    msg.err = err;
+    msg.pid = pid;
+    if (stage) {
+        size_t n = strlen(stage);
+        if (n >= sizeof msg.stage) n = sizeof msg.stage - 1;
+        memcpy(msg.stage, stage, n);
+    }
+    ssize_t rc;
+    do { rc = send(fd, &msg, sizeof msg, MSG_NOSIGNAL); } while (rc < 0 && errno == EINTR);
+    return rc == (ssize_t)sizeof msg ? 0 : -errno;
+}
+
+int berth_sync_recv(int fd, berth_sync_msg *msg) {
+    ssize_t rc;
+    do { rc = recv(fd, msg, sizeof *msg, 0); } while (rc < 0 && errno == EINTR);
+    if (rc < 0) return -errno;
+    if (rc == 0) return -ECONNRESET;
+    if (rc != (ssize_t)sizeof *msg) return -EPROTO;
+    msg->stage[sizeof msg->stage - 1] = 0;
+    return 0;
+}
+
+// Child-side failure: report (errno, stage) and exit. Async-signal-safe.
+static void child_fail(int sync_fd, int err, const char *stage) {
+    berth_sync_send(sync_fd, BERTH_SYNC_ERROR, err, 0, stage);
+    _exit(1);
+}
+
+static const char *ns_stage(int type) {
+    switch (type) {
+    case CLONE_NEWUSER: return "setns user";
+    case CLONE_NEWPID: return "setns pid";
+    case CLONE_NEWNET: return "setns net";
+    case CLONE_NEWNS: return "setns mnt";
+    case CLONE_NEWIPC: return "setns ipc";
+    case CLONE_NEWUTS: return "setns uts";
+    case CLONE_NEWCGROUP: return "setns cgroup";
+    default: return "setns";
+    }
+}
+
+void berth_exec_in_child(const berth_spawn_args *a);
+
+pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
+    sigset_t all, old;
+    sigfillset(&all);
+    // Block every signal across the clone so no handler of the parent runs in the child.
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = a->clone_flags | (pidfd ? CLONE_PIDFD : 0);
+    ca.exit_signal = SIGCHLD;
+    int child_pidfd = -1;
+    if (pidfd) ca.pidfd = (uint64_t)(uintptr_t)&child_pidfd;
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0) {
+        int err = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return -err;
+    }
+    if (pid > 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (pidfd) *pidfd = child_pidfd;
+        return (pid_t)pid;
+    }
+
+    // ---- child: async-signal-safe only from here to exec ----
+    // Default dispositions for everything, then the parent's original mask back.
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigaction(sig, &sa, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    if (a->wait_for_go) {
+        berth_sync_msg msg;
+        int rc = berth_sync_recv(a->sync_fd, &msg);
+        if (rc < 0) _exit(1); // parent gone: nothing to report to
+        if (msg.type != BERTH_SYNC_GO) child_fail(a->sync_fd, EPROTO, "wait for parent");
+    }
+    // The user namespace first: joining it grants the rights to join the others.
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < a->join_count; i++) {
+            int is_user = a->join_types[i] == CLONE_NEWUSER;
+            if ((pass == 0) != is_user) continue;
+            if (setns(a->join_fds[i], a->join_types[i]) != 0) child_fail(a->sync_fd, errno, ns_stage(a->join_types[i]));
+        }
+    }
+    if (a->fork_after_join) {
+        // setns(CLONE_NEWPID) only affects children: fork so the exec happens inside.
+        pid_t inner = fork();
+        if (inner < 0) child_fail(a->sync_fd, errno, "fork into pid namespace");
+        if (inner > 0) {
+            berth_sync_send(a->sync_fd, BERTH_SYNC_PID, 0, inner, "forked");
+            _exit(0);
+        }
+    }
+    if (a->process) berth_exec_in_child(a); // does not return
+    syscall(SYS_execveat, a->exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);
+    child_fail(a->sync_fd, errno, "exec runtime init");
+    return -1;
+}
+
+int berth_sealed_self_exe(void) {
+    int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (src < 0) return -errno;
+    struct stat st;
+    if (fstat(src, &st) != 0) { int e = errno; close(src); return -e; }
+    int mfd = (int)syscall(SYS_memfd_create, "berth-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mfd < 0) { int e = errno; close(src); return -e; }
+    off_t remaining = st.st_size;
+    while (remaining > 0) {
+        ssize_t n = sendfile(mfd, src, NULL, (size_t)remaining);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { int e = n < 0 ? errno : EIO; close(src); close(mfd); return -e; }
+        remaining -= n;
+    }
+    close(src);
+    if (fchmod(mfd, 0555) != 0 ||
+        fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+        int e = errno;
+        close(mfd);
+        return -e;
+    }
+    return mfd;
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import BerthRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// berth-runtime: an OCI runtime with runc's command line.
+struct RuntimeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "berth-runtime",
+        abstract: "Berth's OCI runtime, with runc's command line.",
+        version: "berth-runtime 0.1.0\nspec: \(Features().ociVersionMax)",
+        subcommands: [
+            Create.self, Start.self, StateCommand.self, Kill.self, Delete.self, Run.self, Exec.self, Ps.self,
+            Pause.self, Resume.self, List.self, FeaturesCommand.self, SpecCommand.self,
+        ]
+    )
+
+    @Option(help: "Root directory for container state.") var root = "/run/berth-runtime"
+    @Option(help: "Log file for errors (as runc's --log).") var log: String?
+    @Option(help: "Log format: text or json.") var logFormat: LogFormat = .text
+    @Flag(help: "Enable debug output.") var debug = false
+    @Flag(help: "Use systemd for cgroups (needs systemd as init).") var systemdCgroup = false
+    @Option(help: "Ignored; accepted for compatibility with runc.") var criu: String?
+    @Option(help: "Ignored; accepted for compatibility with runc.") var rootless: String?
+
+    enum LogFormat: String, ExpressibleByArgument { case text, json }
+
+    var runtime: Runtime { Runtime(root: root) }
+
+    func validate() throws {
+        if systemdCgroup {
+            throw ValidationError("--systemd-cgroup needs systemd as PID 1, which this host does not run; use the cgroupfs driver")
+        }
+    }
+
+    /// Runs `body`, and reports a failure as runc does: one line on stderr, one entry in
+    /// the --log file (text or JSON), exit status 1.
+    func reporting<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            let message = "\(error)"
+            writeStderr("berth-runtime: \(message)\n")
+            if let log { appendLog(log, message) }
+            throw ExitCode.failure
+        }
+    }
+
+    private func appendLog(_ path: String, _ message: String) {
+        let line: String
+        switch logFormat {
+        case .json:
+            let escaped = message.unicodeScalars.map { s -> String in
+                switch s {
+                case "\"": return "\\\""
+                case "\\": return "\\\\"
+                case "\n": return "\\n"
+                default: return s.value < 0x20 ? String(format4: s.value) : String(s)
+                }
+            }.joined()
+            line = "{\"level\":\"error\",\"msg\":\"\(escaped)\",\"time\":\"\(nowRFC3339())\"}\n"
+        case .text:
+            line = "time=\"\(nowRFC3339())\" level=error msg=\"\(message)\"\n"
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+    }
+
+    static func entry() async {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+extension String {
+    init(format4 value: UInt32) {
+        let hex = String(value, radix: 16)
+        self = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    }
+}
+
+func nowRFC3339() -> String {
+    var t = time(nil)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    var buffer = [CChar](repeating: 0, count: 32)
+    strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
