@@ -37,6 +37,22 @@ public protocol AnyAPIMethod: Sendable {
 /// No params, or no result: `{}` on the wire.
 public struct Empty: Codable, Sendable, Equatable {
     public init() {}
+
+    /// Requires an object (`{}`, extra fields ignored): `5` or `[]` are wrong params.
+    public init(from decoder: any Decoder) throws {
+        _ = try decoder.container(keyedBy: AnyCodingKey.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: AnyCodingKey.self)
+    }
+}
+
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// Every method of the daemon's API socket.

@@ -13,8 +13,10 @@ public enum RPCID: Hashable, Sendable, Codable, CustomStringConvertible {
         let container = try decoder.singleValueContainer()
         if let n = try? container.decode(Int64.self) {
             self = .number(n)
+        } else if let s = try? container.decode(String.self) {
+            self = .string(s)
         } else {
-            self = .string(try container.decode(String.self))
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "an id must be an integer or a string")
         }
     }
 
@@ -121,7 +123,7 @@ public enum RPCMessage {
     }
 
     /// A success response around an already-encoded result.
-    public static func response(id: RPCID, resultJSON: [UInt8]) -> [UInt8] {
+    public static func response(id: RPCID?, resultJSON: [UInt8]) -> [UInt8] {
         let idJSON = (try? WireJSON.encode(id)) ?? Array("null".utf8)
         var out = Array(#"{"id":"#.utf8)
         out.reserveCapacity(out.count + idJSON.count + resultJSON.count + 32)
@@ -155,7 +157,13 @@ extension RPCMessage {
     public static func decodeParams<P: Decodable>(_ type: P.Type, from message: some Collection<UInt8>) throws -> P {
         do {
             if let params = try WireJSON.decode(ParamsBox<P>.self, from: message).params { return params }
-            return try WireJSON.decode(P.self, from: Array("{}".utf8))
+            do {
+                return try WireJSON.decode(P.self, from: Array("{}".utf8))
+            } catch let error as DecodingError {
+                // Decoded from an implied `{}`: name fields as if params had been sent.
+                let (field, text) = WireJSON.describe(error, under: "params")
+                throw BerthError(.invalidArgument, "invalid params: \(text)", code: ProtocolErrorCode.invalidParams, field: field)
+            }
         } catch let error as DecodingError {
             let (field, text) = WireJSON.describe(error, under: "")
             throw BerthError(.invalidArgument, "invalid params: \(text)", code: ProtocolErrorCode.invalidParams, field: field)

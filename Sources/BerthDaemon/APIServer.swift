@@ -96,7 +96,7 @@ public final class APIServer: Sendable {
                         return
                     }
                     try sync.addHandler(FrameReader(maxPayload: options.maxFrameBytes, deadline: deadline))
-                    try sync.addHandler(ConnectionHandler(router: router, access: access, logger: logger))
+                    try sync.addHandler(ConnectionHandler(router: router, access: access, logger: logger, maxResponseBytes: options.maxFrameBytes))
                 }
             }
     }

@@ -23,6 +23,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private let router: Router
     private let access: AccessPolicy
+    private let maxResponseBytes: Int
     private let logger: Logger
     private let inFlight = Counter()
     private var tasks: [UInt64: Task<Void, Never>] = [:]
@@ -30,8 +31,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var peer: PeerCredentials?
     private var refused = false
 
-    init(router: Router, access: AccessPolicy, logger: Logger) {
+    init(router: Router, access: AccessPolicy, logger: Logger, maxResponseBytes: Int = Frame.defaultMaxPayload) {
         self.router = router
+        self.maxResponseBytes = maxResponseBytes
         self.access = access
         self.logger = logger
     }
@@ -80,11 +82,12 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         let taskID = nextTask
         nextTask += 1
         let loop = context.eventLoop
+        let maxResponse = maxResponseBytes
         tasks[taskID] = Task { [inFlight, logger] in
-            let response: [UInt8]
+            var response: [UInt8]
             do {
                 let result = try await handler(message, callContext)
-                response = head.id.map { RPCMessage.response(id: $0, resultJSON: result) } ?? []
+                response = head.hasID ? RPCMessage.response(id: head.id, resultJSON: result) : []
             } catch let error as BerthError {
                 response = head.hasID ? RPCMessage.error(id: head.id, error) : []
             } catch {
@@ -92,6 +95,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 response = head.hasID ? RPCMessage.error(id: head.id, .internal("\(method): \(error)")) : []
             }
             inFlight.decrement()
+            if response.count > maxResponse {
+                // Never send a frame the peer must refuse: the call fails, the connection lives.
+                response = RPCMessage.error(id: head.id, BerthError(.resourceExhausted,
+                    "\(method): response of \(response.count) bytes exceeds the frame limit of \(maxResponse) bytes"))
+            }
             if !response.isEmpty {
                 var buffer = channel.allocator.buffer(capacity: response.count)
                 buffer.writeBytes(response)

@@ -50,7 +50,10 @@ enum Plugins {
         var router = Router()
         for plugin in plugins {
             do {
-                try plugin.load(context, &router)
+                // Into a copy: a plugin that fails half way registers nothing.
+                var candidate = router
+                try plugin.load(context, &candidate)
+                router = candidate
                 context.plugins.record(PluginInfo(type: plugin.type, id: plugin.id))
             } catch {
                 context.logger.error("plugin failed to load", metadata: ["plugin": "\(plugin.type).\(plugin.id)", "error": "\(error)"])

@@ -16,7 +16,10 @@ public struct NamespaceStore: Sendable {
         self.db = db
     }
 
+    /// Labels with empty values are dropped: an empty value means "no such label"
+    /// everywhere, as `update` removes a label set to "".
     public func create(_ name: String, labels: [String: String]) throws -> Namespace {
+        let labels = labels.filter { !$0.value.isEmpty }
         try Identifier.validate(name, what: "namespace")
         try Labels.validate(labels)
         let now = Timestamp.now()
@@ -88,10 +91,10 @@ public struct NamespaceStore: Sendable {
             var held: [String] = []
             for table in try namespacedTables(c) {
                 let count = try c.query("SELECT count(*) FROM \"\(table)\" WHERE namespace = ?", [.text(name)]).first?.first?.integer ?? 0
-                if count > 0 { held.append("\(count) \(table)") }
+                if count > 0 { held.append("\(count) in \(table)") }
             }
             if !held.isEmpty {
-                throw BerthError.failedPrecondition("namespace \"\(name)\" must be empty to be deleted, but it holds \(held.joined(separator: ", "))")
+                throw BerthError.failedPrecondition("namespace \"\(name)\" must be empty to be deleted, but it holds objects: \(held.joined(separator: ", "))")
             }
             try c.run("DELETE FROM namespaces WHERE name = ?", [.text(name)])
         }

@@ -53,6 +53,11 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 #define JEQ_K(dst, imm, off) insn(BPF_JMP | BPF_JEQ | BPF_K, dst, 0, off, imm)
 #define EXIT() insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
+/// Whether a rule matches every request (the verifier refuses code after it).
+static int matches_all(const berth_device_rule *r) {
+    return r->type == 'a' && (r->access & 7) == 7 && r->major < 0 && r->minor < 0;
+}
+
 /// Emits one rule's block at `out` (if not NULL) and returns its length.
 ///
 /// Registers: r2 = device type, r3 = requested access, r4 = major, r5 = minor.
@@ -101,9 +106,16 @@ int berth_cgroup_device_filter(int cgroup_fd, const berth_device_rule *rules, in
     prog[n++] = LDX_W(5, 1, 8);
     // The last matching rule wins, as when rules are written one by one to v1's
     // devices.allow/deny: emit them in reverse so the first match is the last rule.
-    for (int i = count - 1; i >= 0; i--) n += emit_rule(&rules[i], &prog[n]);
-    prog[n++] = MOV_K(0, default_allow ? 1 : 0);
-    prog[n++] = EXIT();
+    // Rules before a match-everything rule can never decide: they are left out.
+    int decided = 0;
+    for (int i = count - 1; i >= 0 && !decided; i--) {
+        n += emit_rule(&rules[i], &prog[n]);
+        decided = matches_all(&rules[i]);
+    }
+    if (!decided) {
+        prog[n++] = MOV_K(0, default_allow ? 1 : 0);
+        prog[n++] = EXIT();
+    }
 
     union bpf_attr attr;
     memset(&attr, 0, sizeof attr);

@@ -1,6 +1,9 @@
 import ArgumentParser
 import BerthDaemon
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// berthd: the Berth supervisor. Flags override the config file, which overrides defaults.
 struct Berthd: AsyncParsableCommand {
@@ -35,7 +38,10 @@ struct Berthd: AsyncParsableCommand {
             if let logLevel { settings.logLevel = logLevel }
             try settings.validate(source: "flags")
         } catch {
-            throw ValidationError("\(error)")
+            // A configuration error is one line naming the key, not a usage message.
+            var line = "berthd: \(error)\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+            throw ExitCode.failure
         }
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

@@ -272,4 +272,48 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: daemon.config.root + "/x"))
         }
     }
+
+    @Test func aRequestWithANullIDIsAnsweredWithANullID() async throws {
+        try await withDaemon { daemon in
+            let raw = try daemon.raw()
+            raw.sendFrame(#"{"jsonrpc":"2.0","id":null,"method":"system.version"}"#)
+            let head = try await raw.readResponse()
+            #expect(head.hasID && head.id == nil)
+            #expect(head.error == nil)
+        }
+    }
+
+    @Test(arguments: ["5", "[]", #""x""#, "true"])
+    func methodsWithoutParamsStillRequireAnObject(_ params: String) async throws {
+        try await withDaemon { daemon in
+            let raw = try daemon.raw()
+            raw.sendFrame(#"{"jsonrpc":"2.0","id":1,"method":"system.version","params":"# + params + "}")
+            let head = try await raw.readResponse()
+            #expect(head.error?.code == ProtocolErrorCode.invalidParams)
+            #expect(head.error?.data?.field == "params")
+        }
+    }
+
+    @Test func aMissingFieldIsNamedTheSameWithOrWithoutParams() async throws {
+        try await withDaemon { daemon in
+            let raw = try daemon.raw()
+            raw.sendFrame(#"{"jsonrpc":"2.0","id":1,"method":"namespaces.get"}"#)
+            let absent = try await raw.readResponse()
+            raw.sendFrame(#"{"jsonrpc":"2.0","id":2,"method":"namespaces.get","params":{}}"#)
+            let empty = try await raw.readResponse()
+            #expect(absent.error?.data?.field == "params.name")
+            #expect(empty.error?.data?.field == "params.name")
+        }
+    }
+
+    @Test func aResponseLargerThanTheFrameLimitBecomesAnError() async throws {
+        try await withDaemon({ $0.maxFrameBytes = 4096 }) { daemon in
+            let client = try await daemon.client()
+            defer { client.close() }
+            for i in 0..<20 { try await client.createNamespace("ns\(i)", labels: ["pad": String(repeating: "x", count: 300)]) }
+            let error = try await #require(throws: BerthError.self) { try await client.namespaces() }
+            #expect(error.kind == .resourceExhausted)
+            #expect(try await client.version().apiVersion == API.version) // the connection lives on
+        }
+    }
 }

@@ -77,7 +77,7 @@ import Testing
             }
             let error = try await #require(throws: BerthError.self) { try await client.deleteNamespace("busy") }
             #expect(error.kind == .failedPrecondition)
-            #expect(error.message.contains("2 widgets"))
+            #expect(error.message.contains("2 in widgets"))
             #expect(try await client.namespace("busy").name == "busy")
             _ = try db.withConnection { c in try c.run("DELETE FROM widgets WHERE namespace = 'busy'") }
             try await client.deleteNamespace("busy")

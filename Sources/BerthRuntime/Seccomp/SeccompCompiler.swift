@@ -45,9 +45,9 @@ public struct SeccompProgram: Sendable, Equatable {
 /// run are left out (on x86_64 only x86_64, x86 and x32 syscalls can reach the filter;
 /// on aarch64 only aarch64 and arm), so a profile written for several families, as the
 /// default one is, compiles to the program Docker would generate for this host. That
-/// keeps the program short and the compile, which runs on every container start, fast
-/// (the default profile: 2037 instructions and 29 ms for five architectures, 1249 and
-/// 18 ms for the x86 family).
+/// keeps the program short and the compile, which runs on every container start, quick:
+/// the default profile is 1249 instructions for the x86 family instead of 2037 for all
+/// five architectures, and compiles in 13–18 ms instead of 29 ms (release build, 2 cores).
 ///
 /// An unknown action, architecture, operator or flag is a `SeccompError.invalidArgument`
 /// naming it; `SCMP_ACT_NOTIFY` and `listenerPath` are `SeccompError.unsupported`.

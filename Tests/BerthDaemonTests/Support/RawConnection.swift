@@ -92,9 +92,11 @@ final class RawConnection: @unchecked Sendable {
     }
 }
 
-/// Runs blocking work on a Dispatch thread and awaits its result.
+/// Runs blocking work on a thread of its own and awaits its result. (Not Dispatch:
+/// on Linux Swift's executor shares Dispatch's pool, which blocked reads can starve.)
 func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.start()
     }
 }
