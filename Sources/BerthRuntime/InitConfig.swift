@@ -23,6 +23,8 @@ struct InitConfig: Codable, Sendable {
     /// Whether new user/mount/network namespaces were created (governs mknod vs bind).
     var newUserNamespace: Bool
     var newNetworkNamespace: Bool
+    /// --no-pivot: MS_MOVE + chroot instead of pivot_root.
+    var noPivot: Bool = false
 }
 
 /// The environment variable that carries the init's descriptors.

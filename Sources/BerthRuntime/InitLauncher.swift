@@ -30,7 +30,8 @@ struct InitLauncher {
             consoleSocketFD: consoleSocketFD, seccompFilter: program?.filter, seccompFlags: program?.flags ?? 0,
             preserveFDs: preserveFDs,
             newUserNamespace: namespaces.contains { $0.type == "user" && $0.path == nil },
-            newNetworkNamespace: namespaces.contains { $0.type == "network" && $0.path == nil })
+            newNetworkNamespace: namespaces.contains { $0.type == "network" && $0.path == nil },
+            noPivot: noPivot)
     }
 
     /// Clones the container init into new namespaces and drives it until it waits on
@@ -49,13 +50,23 @@ struct InitLauncher {
                 flags |= UInt64(UInt32(bitPattern: flag))
             }
         }
-        let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: false)
+        // Joining an existing pid namespace takes effect for children only: fork once more.
+        let joinsPid = joins.contains { $0.type == NamespaceTable.flags["pid"]! }
+        let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: joinsPid)
         defer { close(spawned.sync) }
-        let pid = spawned.pid
+        var pid = spawned.pid
         do {
             if config.newUserNamespace { try writeIDMappings(pid: pid) }
             try cgroup.add(pid: pid)
             try send(spawned.sync, BERTH_SYNC_GO)
+            if joinsPid {
+                let message = try receive(spawned.sync, from: pid)
+                guard message.type == BERTH_SYNC_PID.rawValue else { throw RuntimeError("create: expected the init's pid") }
+                var status: Int32 = 0
+                waitpid(pid, &status, 0) // the intermediate exits at once
+                pid = message.pid
+                try cgroup.add(pid: pid)
+            }
             while true {
                 let message = try receive(spawned.sync, from: pid)
                 switch Int(message.type) {

@@ -35,6 +35,10 @@ struct RootfsSetup {
     /// pivot_root into the rootfs (MS_MOVE + chroot where pivot_root cannot work: a root
     /// on ramfs, or --no-pivot).
     func enterRoot() throws {
+        if config.noPivot {
+            try checkNegativeErrno(berth_move_root(rootfs), "move root \(rootfs)")
+            return
+        }
         let rc = berth_pivot_root(rootfs)
         if rc == -EINVAL {
             try checkNegativeErrno(berth_move_root(rootfs), "move root \(rootfs)")
