@@ -25,11 +25,13 @@ struct CgroupMount {
             return
         }
         try checkNegativeErrno(berth_mount("tmpfs", "/proc/self/fd/\(target)", "tmpfs", base, "mode=755"), "mount tmpfs on \(destination)")
-        for hierarchy in Self.hostHierarchies() {
+        // On a hybrid host the container sees the v1 controllers, as under runc.
+        for hierarchy in Self.hostHierarchies() where hierarchy.type == "cgroup" {
             let dir = berth_mkdir_all_in_root(rootFD, destination + "/" + hierarchy.name, 0o755)
             try checkNegativeErrno(dir, "mount cgroup \(hierarchy.name): resolve in root")
             defer { close(dir) }
-            let rc = berth_mount("cgroup", "/proc/self/fd/\(dir)", hierarchy.type, base | (readOnly ? UInt(MS_RDONLY) : 0),
+            let source = hierarchy.options.split(separator: ",").first { $0.hasPrefix("name=") }.map { String($0.dropFirst(5)) } ?? "cgroup"
+            let rc = berth_mount(source, "/proc/self/fd/\(dir)", hierarchy.type, base | (readOnly ? UInt(MS_RDONLY) : 0),
                                  hierarchy.type == "cgroup" ? hierarchy.options : nil)
             try checkNegativeErrno(rc, "mount cgroup \(hierarchy.name) on \(destination)")
             // Co-mounted controllers get their single names as links (cpu -> cpu,cpuacct).
@@ -42,13 +44,7 @@ struct CgroupMount {
                 }
             }
         }
-        if readOnly {
-            let mounted = berth_open_in_root(rootFD, destination, BERTH_O_PATH, 0)
-            try checkNegativeErrno(mounted, "mount cgroup on \(destination): reopen")
-            defer { close(mounted) }
-            try checkNegativeErrno(berth_mount(nil, "/proc/self/fd/\(mounted)", nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY) | base, nil),
-                                   "remount \(destination) read-only")
-        }
+        // The tmpfs itself stays writable (as runc leaves it); the hierarchies are read-only.
     }
 
     struct Hierarchy {

@@ -64,6 +64,13 @@ public struct Runtime: Sendable {
 
         let fifo = store.fifoPath(id)
         guard mkfifo(fifo, 0o622) == 0 else { throw SystemError(errno: errno, stage: "mkfifo \(fifo)") }
+        // The init opens it for writing after it has become the process's user: the
+        // fifo must be that user's (as seen on the host), whatever the umask made it.
+        let hostUID = Self.hostID(process.user.uid, spec.linux?.uidMappings)
+        let hostGID = Self.hostID(process.user.gid, spec.linux?.gidMappings)
+        guard chmod(fifo, 0o622) == 0, chown(fifo, hostUID, hostGID) == 0 else {
+            throw SystemError(errno: errno, stage: "chown \(fifo)")
+        }
         let fifoFD = open(fifo, BERTH_O_PATH) // inherited by the init, which reopens it for writing
         guard fifoFD >= 0 else { throw SystemError(errno: errno, stage: "open \(fifo)") }
         defer { close(fifoFD) }
@@ -87,6 +94,12 @@ public struct Runtime: Sendable {
         if let pidFile = options.pidFile { try writePidFile(pidFile, pid) }
         cleanup.cancel()
         return pid
+    }
+
+    /// A container id as the host sees it, through the user namespace's mappings.
+    static func hostID(_ id: UInt32, _ mappings: [Spec.IDMapping]?) -> UInt32 {
+        for m in mappings ?? [] where id >= m.containerID && id - m.containerID < m.size { return m.hostID + (id - m.containerID) }
+        return id
     }
 
     /// The spec's resources, with the device rules every container needs appended after

@@ -26,17 +26,15 @@ struct Devices {
         ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
     ]
 
-    /// `devIsFresh`: /dev is a tmpfs the spec mounted, so defaults and links are ours
-    /// to create; otherwise only the spec's own devices are added.
+    /// `devIsFresh`: /dev is a tmpfs the spec mounted (otherwise the nodes go into the
+    /// image's /dev, as runc puts them).
     func create(devIsFresh: Bool) throws {
+        // The default devices always exist, over whatever the image has there (runc).
         var devices = config.spec.linux?.devices ?? []
-        if devIsFresh {
-            devices = Self.defaults.filter { d in !devices.contains { $0.path == d.path } } + devices
-        }
+        devices = Self.defaults.filter { d in !devices.contains { $0.path == d.path } } + devices
         for device in devices { try make(device) }
-        guard devIsFresh else { return }
         for (target, name) in Self.links { try symlink(target, name) }
-        if FileSystem.fileType(config.rootfs + "/dev/pts") == S_IFDIR { try symlink("pts/ptmx", "/dev/ptmx") }
+        try symlink("pts/ptmx", "/dev/ptmx")
     }
 
     private func make(_ device: Spec.Device) throws {
@@ -69,7 +67,7 @@ struct Devices {
     }
 
     private func symlink(_ target: String, _ path: String) throws {
-        let parent = berth_open_in_root(rootFD, "/dev", BERTH_O_PATH | O_DIRECTORY, 0)
+        let parent = berth_mkdir_all_in_root(rootFD, "/dev", 0o755)
         try checkNegativeErrno(parent, "resolve /dev in root")
         defer { close(parent) }
         let name = String(path.split(separator: "/").last!)

@@ -43,7 +43,10 @@ enum Hooks {
             close(pipeFDs[1])
             throw SystemError(errno: rc, stage: "\(label): start")
         }
+        // A hook need not read its stdin: a closed pipe is EPIPE here, never SIGPIPE.
+        let previous = signal(SIGPIPE, SIG_IGN)
         _ = input.withUnsafeBytes { write(pipeFDs[1], $0.baseAddress, $0.count) }
+        signal(SIGPIPE, previous)
         close(pipeFDs[1])
         let deadline = hook.timeout.map { monotonicSeconds() + Double($0) }
         var status: Int32 = 0

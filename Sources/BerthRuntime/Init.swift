@@ -17,23 +17,26 @@ import Glibc
 ///
 /// Every failure goes back to the parent as `(errno, stage)` and the init exits 1.
 public enum ContainerInit {
+    /// The sync socket while the parent listens; -1 once READY was sent, after which
+    /// failures go to the process's stderr (the container's), as runc's do.
+    nonisolated(unsafe) static var syncFD: Int32 = -1
+
     public static func main() -> Never {
-        var syncFD: Int32 = -1
         do {
             let (config, sync) = try readConfig()
             syncFD = sync
             try run(config, sync: sync)
         } catch let error as SystemError {
-            report(syncFD, errno: error.errno, stage: error.stage)
+            report(errno: error.errno, stage: error.stage)
         } catch {
-            report(syncFD, errno: EINVAL, stage: "\(error)")
+            report(errno: EINVAL, stage: "\(error)")
         }
         exit(1)
     }
 
-    static func report(_ sync: Int32, errno: Int32, stage: String) {
-        if sync >= 0 { _ = berth_sync_send(sync, BERTH_SYNC_ERROR.rawValue, errno, 0, stage) }
-        else { writeStderr("berth-runtime init: \(stage)\n") }
+    static func report(errno: Int32, stage: String) {
+        if syncFD >= 0 { _ = berth_sync_send(syncFD, BERTH_SYNC_ERROR.rawValue, errno, 0, stage) }
+        else { writeStderr("berth-runtime: \(SystemError(errno: errno, stage: stage))\n") }
     }
 
     static func readConfig() throws -> (InitConfig, Int32) {
@@ -78,13 +81,16 @@ public enum ContainerInit {
             try expect(sync, BERTH_SYNC_GO)
             if process.terminal == true { console = try setupConsole(config, bindToDevConsole: false) }
         }
-        let setup = ProcessSetup(process: process, config: config)
+        var setup = ProcessSetup(process: process, config: config)
         try setup.beforeIdentity()
         try setup.switchIdentity()
+        // A program that does not exist fails the create, not the start.
+        let program = try setup.resolveProgram()
         guard berth_sync_send(sync, BERTH_SYNC_READY.rawValue, 0, 0, nil) == 0 else {
             throw SystemError(errno: EPIPE, stage: "report ready")
         }
         close(sync)
+        syncFD = -1
         if config.mode == .create, let fifo = config.fifoFD {
             try waitForStart(fifo: fifo)
             let state = ContainerState(id: config.id, pid: getpid(), status: "running", bundle: config.bundle,
@@ -92,7 +98,7 @@ public enum ContainerInit {
             try Hooks.run(config.spec.hooks?.startContainer, state: state, stage: "startContainer")
         }
         _ = console
-        try setup.finalAndExec()
+        try setup.finalAndExec(program)
     }
 
     /// Blocks until `start` opens the exec fifo for reading, then writes one byte.

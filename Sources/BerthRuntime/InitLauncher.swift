@@ -52,7 +52,12 @@ struct InitLauncher {
         }
         // Joining an existing pid namespace takes effect for children only: fork once more.
         let joinsPid = joins.contains { $0.type == NamespaceTable.flags["pid"]! }
-        let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: joinsPid)
+        // The cgroup namespace is made after the cgroup join, so its root is the container's cgroup.
+        let cgroupFlag = UInt64(UInt32(bitPattern: NamespaceTable.flags["cgroup"]!))
+        let unshareLater = Int32(truncatingIfNeeded: flags & cgroupFlag)
+        flags &= ~cgroupFlag
+        let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: joinsPid,
+                                becomeRoot: config.newUserNamespace, unshareAfterGo: unshareLater)
         defer { close(spawned.sync) }
         var pid = spawned.pid
         do {
@@ -117,14 +122,19 @@ struct InitLauncher {
                      try CapabilityTable.mask(caps?.permitted, lastCap: lastCap), try CapabilityTable.mask(caps?.inheritable, lastCap: lastCap),
                      try CapabilityTable.mask(caps?.ambient, lastCap: lastCap))
         guard let args = process.args, !args.isEmpty else { throw RuntimeError("exec: process.args must name a program") }
-        let env = process.env ?? []
-        let pathEnv = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        let baseEnv = process.env ?? []
+        let pathEnv = baseEnv.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
         let groups = process.user.additionalGids ?? []
         let filter = config.seccompFilter ?? []
+        let notFound = "exec: \"\(args[0])\": executable file not found in $PATH"
+        let execStage = "exec \"\(args[0])\""
+        let env = Self.withHome(baseEnv, user: process.user, passwd: Self.containerPasswd(pid: targetPid))
         let spawned = try withCStrings(args) { argv in
             try withCStrings(env) { envp in
                 try process.cwd.withCString { cwd in
                     try pathEnv.withCString { path in
+                     try notFound.withCString { notFoundStage in
+                      try execStage.withCString { execStageC in
                         try groups.withUnsafeBufferPointer { groupBuffer in
                             try filter.withUnsafeBytes { filterBytes in
                                 var setup = berth_exec_process(
@@ -137,11 +147,14 @@ struct InitLauncher {
                                     seccomp_flags: config.seccompFlags, console_socket: consoleSocketFD ?? -1,
                                     rows: UInt16(truncatingIfNeeded: process.consoleSize?.height ?? 0),
                                     cols: UInt16(truncatingIfNeeded: process.consoleSize?.width ?? 0),
-                                    umask: process.user.umask.map { Int32($0) } ?? -1, preserve_fds: config.preserveFDs)
+                                    umask: process.user.umask.map { Int32($0) } ?? -1, preserve_fds: config.preserveFDs,
+                                    not_found_stage: notFoundStage, exec_stage: execStageC)
                                 return try spawn(flags: 0, joins: joins, waitForGo: false, forkAfterJoin: needsFork,
                                                  argv: argv, envp: envp, process: &setup)
                             }
                         }
+                      }
+                     }
                     }
                 }
             }
@@ -177,7 +190,8 @@ struct InitLauncher {
     private func spawn(flags: UInt64, joins: [(fd: Int32, type: Int32)], waitForGo: Bool, forkAfterJoin: Bool,
                        argv userArgv: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
                        envp userEnvp: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
-                       process: UnsafePointer<berth_exec_process>? = nil) throws -> (pid: Int32, sync: Int32) {
+                       process: UnsafePointer<berth_exec_process>? = nil,
+                       becomeRoot: Bool = false, unshareAfterGo: Int32 = 0) throws -> (pid: Int32, sync: Int32) {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw SystemError(errno: errno, stage: "socketpair")
@@ -205,6 +219,7 @@ struct InitLauncher {
                         var args = berth_spawn_args(
                             clone_flags: flags, sync_fd: childEnd, exec_fd: exe, join_fds: fdp.baseAddress,
                             join_types: tp.baseAddress, join_count: Int32(joins.count), wait_for_go: waitForGo ? 1 : 0,
+                            become_root: becomeRoot ? 1 : 0, unshare_after_go: unshareAfterGo,
                             fork_after_join: forkAfterJoin ? 1 : 0, argv: cargv, envp: cenvp, process: process)
                         return berth_spawn(&args, nil)
                     }
@@ -299,6 +314,35 @@ func connectUnixSocket(_ path: String) throws -> Int32 {
         throw SystemError(errno: err, stage: "connect console socket \(path)")
     }
     return fd
+}
+
+extension InitLauncher {
+    /// The container's /etc/passwd, read through its root with RESOLVE_IN_ROOT (a
+    /// symlink in the image cannot point the read at the host), at most 1 MiB.
+    static func containerPasswd(pid: Int32) -> String? {
+        let root = open("/proc/\(pid)/root", BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { return nil }
+        defer { close(root) }
+        let fd = berth_open_in_root(root, "/etc/passwd", O_RDONLY, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : nil
+    }
+
+    /// `env` with HOME from the user's passwd entry (or "/") when it has none, as runc.
+    static func withHome(_ env: [String], user: Spec.User, passwd: String?) -> [String] {
+        if env.contains(where: { $0.hasPrefix("HOME=") }) { return env }
+        var home = "/"
+        for line in (passwd ?? "").split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 6, UInt32(fields[2]) == user.uid { home = String(fields[5]); break }
+        }
+        return env + ["HOME=" + home]
+    }
 }
 
 /// Calls `body` with a NULL-terminated C array of the strings (prepared before any fork).

@@ -77,8 +77,16 @@ extension Runtime {
         do {
             saved = try store.load(id)
         } catch {
-            if force, store.exists(id) { try removeTree(store.directory(id)); return }
-            throw error
+            // --force of an unknown or half-created container succeeds, as runc's does,
+            // taking any default cgroup a failed create left.
+            guard force else { throw error }
+            try StateStore.validate(id: id)
+            if let cgroup = try? Cgroup(path: "/berth-runtime/\(id)"), cgroup.exists() {
+                try? cgroup.kill(signal: SIGKILL)
+                try? cgroup.remove()
+            }
+            if store.exists(id) { try removeTree(store.directory(id)) }
+            return
         }
         let status = store.status(of: saved)
         let cgroup = try? store.cgroup(for: saved)

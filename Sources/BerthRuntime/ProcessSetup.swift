@@ -8,11 +8,18 @@ import Glibc
 /// The process half of the init (create and exec alike): limits, identity,
 /// capabilities, no_new_privs, seccomp, working directory, and the final exec.
 struct ProcessSetup {
-    let process: Spec.Process
+    var process: Spec.Process
     let config: InitConfig
 
     /// Everything that needs the init's full privileges.
-    func beforeIdentity() throws {
+    mutating func beforeIdentity() throws {
+        // HOME from the user's passwd entry when the env has none, as runc.
+        let passwd = (try? FileSystem.readFile("/etc/passwd", limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
+        process.env = InitLauncher.withHome(process.env ?? [], user: process.user, passwd: passwd)
+        // A missing working directory is created (as root, before the identity switch).
+        if FileSystem.fileType(process.cwd) == nil, config.mode == .create {
+            try? FileSystem.makeDirectory(process.cwd, mode: 0o755, enforceMode: false)
+        }
         for limit in process.rlimits ?? [] {
             guard let resource = RlimitTable.numbers[limit.type] else { throw SystemError(errno: EINVAL, stage: "unknown rlimit \(limit.type)") }
             var value = rlimit(rlim_cur: rlim_t(limit.soft), rlim_max: rlim_t(limit.hard))
@@ -68,12 +75,18 @@ struct ProcessSetup {
 
     /// The last steps, then exec: seccomp (when no_new_privs lets it wait this long),
     /// close-on-exec for every descriptor the process must not inherit, execve.
-    func finalAndExec() throws -> Never {
+    /// The path of the program to exec, looked up in the container now.
+    func resolveProgram() throws -> String {
         guard let args = process.args, let program = args.first, !program.isEmpty else {
             throw SystemError(errno: EINVAL, stage: "process.args must name a program")
         }
+        return try resolve(program, env: process.env ?? [])
+    }
+
+    func finalAndExec(_ path: String) throws -> Never {
+        let args = process.args ?? []
+        let program = args.first ?? path
         let env = process.env ?? []
-        let path = try resolve(program, env: env)
         // The cwd must be inside the container (CVE-2024-21626: a leaked host fd as cwd).
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
         if getcwd(&buffer, buffer.count) == nil {
@@ -82,7 +95,7 @@ struct ProcessSetup {
         try checkNegativeErrno(berth_cloexec_from(3 + config.preserveFDs), "mark descriptors close-on-exec")
         if process.noNewPrivileges == true, let filter = config.seccompFilter { try loadSeccomp(filter) }
         let rc: Int32 = withCStrings(args) { argv in withCStrings(env) { envp in berth_execve(path, argv, envp) } }
-        throw SystemError(errno: -rc, stage: "exec \(program)")
+        throw SystemError(errno: -rc, stage: "exec \"\(program)\"")
     }
 
     private func loadSeccomp(_ filter: [UInt8]) throws {
@@ -91,7 +104,12 @@ struct ProcessSetup {
 
     /// PATH lookup in the container, as execvp would do with the process's own PATH.
     func resolve(_ program: String, env: [String]) throws -> String {
-        if program.contains("/") { return program }
+        if program.contains("/") {
+            guard access(program, X_OK) == 0, FileSystem.fileType(program) != S_IFDIR else {
+                throw SystemError(errno: errno == 0 ? EACCES : errno, stage: "exec: \"\(program)\": stat")
+            }
+            return program
+        }
         let pathVar = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for dir in pathVar.split(separator: ":") {
             let candidate = "\(dir)/\(program)"

@@ -51,8 +51,9 @@ struct RootfsSetup {
     func finish() throws {
         let linux = spec.linux
         try Sysctls.apply(linux?.sysctl ?? [:], namespaces: Set((linux?.namespaces ?? []).map(\.type)))
-        for path in linux?.maskedPaths ?? [] { try mask(path) }
+        // Read-only paths first, then masks over them, as runc does.
         for path in linux?.readonlyPaths ?? [] { try makeReadOnly(path) }
+        for path in linux?.maskedPaths ?? [] { try mask(path) }
         if let hostname = spec.hostname { try checkNegativeErrno(berth_sethostname(hostname), "sethostname") }
         if let domain = spec.domainname { try checkNegativeErrno(berth_setdomainname(domain), "setdomainname") }
         if spec.root?.readonly == true { try remountReadOnly("/") }

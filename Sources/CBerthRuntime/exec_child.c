@@ -87,7 +87,7 @@ void berth_exec_in_child(const berth_spawn_args *a) {
 
     char path[4096];
     rc = lookup(a->argv[0], p->path_env, path, sizeof path);
-    if (rc < 0) fail(a->sync_fd, -rc, "exec: executable file not found in $PATH");
+    if (rc < 0) fail(a->sync_fd, -rc, p->not_found_stage ? p->not_found_stage : "exec: executable file not found in $PATH");
     CHECKRC(berth_cloexec_from(3 + p->preserve_fds), "mark descriptors close-on-exec");
     // The sync socket is close-on-exec: the parent reads EOF when the exec succeeds.
     int fl = fcntl(a->sync_fd, F_GETFD);
@@ -95,5 +95,5 @@ void berth_exec_in_child(const berth_spawn_args *a) {
     if (p->no_new_privs && p->seccomp_filter)
         CHECKRC(berth_seccomp_load(p->seccomp_filter, p->seccomp_len, p->seccomp_flags), "load seccomp filter");
     execve(path, a->argv, a->envp);
-    fail(a->sync_fd, errno, "exec the process");
+    fail(a->sync_fd, errno, p->exec_stage ? p->exec_stage : "exec the process");
 }

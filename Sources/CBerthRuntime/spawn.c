@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <grp.h>
 
 int berth_sync_send(int fd, uint32_t type, int32_t err, int32_t pid, const char *stage) {
     berth_sync_msg msg;
@@ -105,6 +106,13 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
         int rc = berth_sync_recv(a->sync_fd, &msg);
         if (rc < 0) _exit(1); // parent gone: nothing to report to
         if (msg.type != BERTH_SYNC_GO) child_fail(a->sync_fd, EPROTO, "wait for parent");
+        if (a->become_root) {
+            // The id maps are written: become the namespace's root, or exec drops every capability.
+            if (syscall(SYS_setresgid, 0, 0, 0) != 0) child_fail(a->sync_fd, errno, "setresgid 0 in the user namespace");
+            if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(a->sync_fd, errno, "setresuid 0 in the user namespace");
+            if (setgroups(0, NULL) != 0 && errno != EPERM) child_fail(a->sync_fd, errno, "setgroups in the user namespace");
+        }
+        if (a->unshare_after_go && unshare(a->unshare_after_go) != 0) child_fail(a->sync_fd, errno, "unshare cgroup namespace");
     }
     // The user namespace first: joining it grants the rights to join the others.
     for (int pass = 0; pass < 2; pass++) {

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// berth-runtime: an OCI runtime with runc's command line.
-struct RuntimeCommand: AsyncParsableCommand {
+struct RuntimeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "berth-runtime",
         abstract: "Berth's OCI runtime, with runc's command line.",
@@ -69,7 +69,9 @@ struct RuntimeCommand: AsyncParsableCommand {
         close(fd)
     }
 
-    static func entry() async {
+    /// Synchronous on purpose: the runtime starts no thread, so blocked signals
+    /// (forwarded to the container by `run` and `exec`) reach no other thread.
+    static func entry() {
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -6,4 +6,4 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "init" {
     ContainerInit.main()
 }
 
-await RuntimeCommand.entry()
+RuntimeCommand.entry()

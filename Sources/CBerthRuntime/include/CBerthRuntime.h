@@ -39,6 +39,8 @@ typedef struct berth_spawn_args {
     const int *join_types;    // CLONE_NEW* type of each
     int join_count;
     int wait_for_go;          // block until BERTH_SYNC_GO before joining and exec
+    int become_root;          // after GO: setresgid/setresuid(0) (a new user namespace's root)
+    int unshare_after_go;     // after GO: unshare these CLONE_NEW* flags (cgroup: after the cgroup join)
     int fork_after_join;      // fork once more after setns (needed to enter a pid ns)
     char *const *argv;
     char *const *envp;
@@ -65,6 +67,8 @@ typedef struct berth_exec_process {
     unsigned short rows, cols;
     int umask;                     // < 0: 022
     int preserve_fds;
+    const char *not_found_stage;   // error stage when argv[0] is not found
+    const char *exec_stage;        // error stage when execve fails
 } berth_exec_process;
 
 /// Clones a child (with clone3) that waits for GO, joins namespaces, and fexecve()s
