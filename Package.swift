@@ -51,10 +51,11 @@ let package = Package(
 
         // MARK: stores and services
         .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI"]),
+        .target(name: "BerthSnapshots", dependencies: ["BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]),
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthMetadata", "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -102,5 +103,9 @@ let package = Package(
             dependencies: ["BerthDaemon", "BerthAPI", "BerthMetadata", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
+        .testTarget(
+            name: "BerthSnapshotsTests",
+            dependencies: ["BerthSnapshots", "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]
+        ),
     ]
 )
