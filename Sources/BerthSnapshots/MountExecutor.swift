@@ -24,7 +24,7 @@ public enum MountExecutor {
     }
 
     /// The largest option data mount(2) accepts (one page, with its NUL).
-    public static let maxMountData = 4095
+    public static let maxMountData = Mount.maxMountData
 
     /// Mounts each of `mounts` on `target`, in order (later ones on top). If one fails,
     /// those already mounted are unmounted again.
@@ -93,32 +93,14 @@ public enum MountExecutor {
                 // A kernel before 6.8 rejects "lowerdir+": try the relative form.
             }
         }
-        let (base, relative) = compact(lowers: lowers, others: others)
+        guard let (base, relative) = Mount(type: "overlay", source: m.source, options: parsed.data).relativeOverlayOptions() else {
+            throw BerthError.invalidArgument("overlay without absolute lowerdir paths cannot be mounted from their common directory")
+        }
         let data = relative.joined(separator: ",")
         guard data.utf8.count <= maxMountData else {
             throw BerthError.invalidArgument("overlay of \(lowers.count) layers: options are \(data.utf8.count) bytes even with relative paths; mount(2) takes \(maxMountData)")
         }
         try Mounting.mount(inDirectory: base, source: m.source, target: target, type: "overlay", flags: parsed.flags, data: data)
-    }
-
-    /// The directory all of an overlay's paths share, and the options with each path
-    /// made relative to it (containerd's `compactLowerdirOption`, extended to
-    /// upperdir and workdir).
-    public static func compact(lowers: [String], others: [String]) -> (base: String, options: [String]) {
-        let pathKeys = ["upperdir=", "workdir="]
-        var paths = lowers
-        for word in others { if let key = pathKeys.first(where: word.hasPrefix) { paths.append(String(word.dropFirst(key.count))) } }
-        var common = paths.first.map { FileSystem.parentDirectory(of: FileSystem.parentDirectory(of: $0)) } ?? "/"
-        while common != "/" && !paths.allSatisfy({ $0.hasPrefix(common + "/") }) {
-            common = FileSystem.parentDirectory(of: common)
-        }
-        func relative(_ path: String) -> String { common == "/" ? String(path.dropFirst()) : String(path.dropFirst(common.count + 1)) }
-        var options = others.map { word -> String in
-            guard let key = pathKeys.first(where: word.hasPrefix) else { return word }
-            return key + relative(String(word.dropFirst(key.count)))
-        }
-        options.append("lowerdir=" + lowers.map(relative).joined(separator: ":"))
-        return (common, options)
     }
 }
 

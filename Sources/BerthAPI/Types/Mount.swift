@@ -28,3 +28,34 @@ public struct Mount: Codable, Sendable, Equatable, Hashable {
         options = try c.decodeIfPresent([String].self, forKey: .options) ?? []
     }
 }
+
+extension Mount {
+    /// The largest option data mount(2) accepts: one page, with its NUL.
+    public static let maxMountData = 4095
+
+    /// For an overlay: the directory all its paths share, and its options with each
+    /// path (`lowerdir` entries, `upperdir`, `workdir`) made relative to it, as
+    /// containerd compacts long lowerdir lists. Mounting from that directory keeps a
+    /// 200-layer list under `maxMountData`. Nil for other types or without `lowerdir`.
+    public func relativeOverlayOptions() -> (directory: String, options: [String])? {
+        guard type == "overlay", let lower = options.first(where: { $0.hasPrefix("lowerdir=") }) else { return nil }
+        let pathKeys = ["upperdir=", "workdir="]
+        let lowers = lower.dropFirst("lowerdir=".count).split(separator: ":").map(String.init)
+        var paths = lowers
+        for word in options { if let key = pathKeys.first(where: word.hasPrefix) { paths.append(String(word.dropFirst(key.count))) } }
+        guard paths.allSatisfy({ $0.hasPrefix("/") }) else { return nil }
+        func parent(_ path: String) -> String {
+            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+            return String(path[..<slash])
+        }
+        var common = parent(paths[0])
+        while common != "/" && !paths.allSatisfy({ $0.hasPrefix(common + "/") }) { common = parent(common) }
+        func relative(_ path: String) -> String { common == "/" ? String(path.dropFirst()) : String(path.dropFirst(common.count + 1)) }
+        var out: [String] = []
+        for word in options where word != lower {
+            if let key = pathKeys.first(where: word.hasPrefix) { out.append(key + relative(String(word.dropFirst(key.count)))) } else { out.append(word) }
+        }
+        out.append("lowerdir=" + lowers.map(relative).joined(separator: ":"))
+        return (common, out)
+    }
+}
