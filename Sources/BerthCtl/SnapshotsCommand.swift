@@ -119,7 +119,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "usage", abstract: "Show the disk usage of one or every snapshot (parents excluded).")
         @OptionGroup var globals: GlobalOptions
         @OptionGroup var options: Options
-        @Flag(name: .customLong("b"), help: "Print sizes in bytes.") var bytes = false
+        @Flag(name: .customShort("b"), help: "Print sizes in bytes.") var bytes = false
         @Argument(help: "The key or name (none: all).") var key: String?
 
         func run() async throws {
