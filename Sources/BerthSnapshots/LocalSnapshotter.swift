@@ -177,7 +177,7 @@ public final class LocalSnapshotter: Snapshotter {
         try Labels.validate(labels)
         let record = try store.db.withConnection { try store.get($0, namespace: namespace, key: key) }
         guard record.kind == .active else {
-            throw BerthError.failedPrecondition("snapshot \"\(key)\" is a\(record.kind == .view ? "" : "") \(record.kind.rawValue) snapshot; only an active snapshot can be committed")
+            throw BerthError.failedPrecondition("snapshot \"\(key)\" is a \(record.kind.rawValue) snapshot; only an active snapshot can be committed")
         }
         let dir = directory(record.id)
         let usage = try layout.usage(directory: dir, parentFS: record.parentID.map { directory($0) + "/fs" })
@@ -197,7 +197,7 @@ public final class LocalSnapshotter: Snapshotter {
             let record = try store.get(c, namespace: namespace, key: key)
             let children = try store.childCount(c, of: record.id)
             if children > 0 {
-                throw BerthError.failedPrecondition("snapshot \"\(key)\" has \(children) child snapshot\(children == 1 ? "" : "s"); remove them first")
+                throw BerthError.failedPrecondition("snapshot \"\(key)\" has \(children) child snapshot\(children == 1 ? "; remove it" : "s; remove them") first")
             }
             try store.delete(c, id: record.id)
             let doomed = "\(snapshotsDirectory)/rm-\(record.id)"
