@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "berth-bench",
             dependencies: [
-                "BerthAPI",
+                "BerthAPI", "BerthSnapshots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/rpc"

@@ -206,7 +206,8 @@ public final class LocalSnapshotter: Snapshotter {
             } catch let error as SystemError where error.errno == ENOENT {
                 return "" // the row pointed at nothing; dropping it is the repair
             }
-            try FileSystem.syncDirectory(snapshotsDirectory)
+            // No directory sync: if the rename is lost in a crash, `<id>` has no row
+            // and cleanup removes it just the same.
             return doomed
         }
         if !doomed.isEmpty { try Directories.removeTree(doomed) }
