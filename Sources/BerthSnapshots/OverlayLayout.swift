@@ -77,6 +77,10 @@ extension LocalSnapshotter {
     }
 
     static func probeOverlay(in root: String, options: [String]) throws {
+        // A probe interrupted by a crash left its scratch directory behind.
+        for stale in (try? Directories.entries(root)) ?? [] where stale.hasPrefix("probe-") {
+            try? Directories.removeTree(root + "/" + stale)
+        }
         let scratch = try Directories.makeTemporary(in: root, prefix: "probe-")
         defer { try? Directories.removeTree(scratch) }
         for dir in ["l1", "l2", "up", "work", "merged"] { try Directories.makeDirectory(scratch + "/" + dir, mode: 0o700) }
