@@ -181,7 +181,7 @@ public final class LocalSnapshotter: Snapshotter {
         }
         let dir = directory(record.id)
         let usage = try layout.usage(directory: dir, parentFS: record.parentID.map { directory($0) + "/fs" })
-        try syncFileSystem(of: dir + "/fs")
+        try Self.syncFileSystem(of: dir + "/fs")
         try store.db.transaction { c in
             let current = try store.get(c, namespace: namespace, key: key)
             guard current.id == record.id, current.kind == .active else {
@@ -249,7 +249,8 @@ public final class LocalSnapshotter: Snapshotter {
         try SnapshotKey.validate(key)
     }
 
-    func syncFileSystem(of path: String) throws {
+    /// syncfs(2) of the file system holding `path`.
+    static func syncFileSystem(of path: String) throws {
         let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { Glibc.close(fd) }
         try checkNegativeErrno(berth_syncfs(fd), "syncfs \(path)")

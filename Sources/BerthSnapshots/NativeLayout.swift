@@ -12,7 +12,11 @@ struct NativeLayout: SnapshotLayout {
     func populate(_ directory: String, kind: SnapshotKind, parentFS: String?) throws {
         let fs = directory + "/fs"
         try Directories.makeDirectory(fs, mode: 0o755)
-        if let parentFS { try TreeCopy.copy(from: parentFS, to: fs) }
+        if let parentFS {
+            try TreeCopy.copy(from: parentFS, to: fs)
+            // The copy's data must be on disk before the metadata points at it.
+            try LocalSnapshotter.syncFileSystem(of: fs)
+        }
     }
 
     func mounts(directory: String, kind: SnapshotKind, ancestors: [String]) -> [Mount] {

@@ -78,4 +78,53 @@ extension SnapshotterConformanceTests {
             try f.snapshotter.commit(namespace: "default", name: "top", key: "top", labels: [:])
         }
     }
+
+    /// containerd's RootPermission: a child's root directory has its parent's mode
+    /// and owner, so a container's `/` is what the image says.
+    @Test(arguments: all) func rootKeepsTheParentsModeAndOwner(_ impl: Implementation) throws {
+        try withFixture(impl) { f in
+            let mounts = try f.snapshotter.prepare(namespace: "default", key: "a", parent: nil, labels: [:])
+            try f.withMounted(mounts) { dir in
+                #expect(chmod(dir, 0o750) == 0 && chown(dir, 7, 8) == 0)
+            }
+            try f.snapshotter.commit(namespace: "default", name: "base", key: "a", labels: [:])
+            for (key, make) in [("b", true), ("c", false)] {
+                let child = make
+                    ? try f.snapshotter.prepare(namespace: "default", key: key, parent: "base", labels: [:])
+                    : try f.snapshotter.view(namespace: "default", key: key, parent: "base", labels: [:])
+                try f.withMounted(child) { dir in
+                    var st = stat()
+                    #expect(stat(dir, &st) == 0)
+                    #expect(st.st_mode & 0o7777 == 0o750 && st.st_uid == 7 && st.st_gid == 8, "\(key): mode \(String(st.st_mode & 0o7777, radix: 8))")
+                }
+            }
+        }
+    }
+
+    /// containerd's Chown and MoveFileFromLowerLayer: changing the owner of, or
+    /// renaming, a file of a lower layer changes it in the child only.
+    @Test(arguments: all) func chownAndRenameOfALowerFile(_ impl: Implementation) throws {
+        try withFixture(impl) { f in
+            try f.layer("base", parent: nil, ["dir/file": "content", "other": "o"])
+            let mounts = try f.snapshotter.prepare(namespace: "default", key: "b", parent: "base", labels: [:])
+            try f.withMounted(mounts) { dir in
+                #expect(chown(dir + "/other", 1000, 1000) == 0)
+                #expect(rename(dir + "/dir/file", dir + "/moved") == 0)
+            }
+            try f.snapshotter.commit(namespace: "default", name: "top", key: "b", labels: [:])
+            let top = try f.snapshotter.view(namespace: "default", key: "vt", parent: "top", labels: [:])
+            try f.withMounted(top) { dir in
+                var st = stat()
+                #expect(lstat(dir + "/other", &st) == 0 && st.st_uid == 1000)
+                #expect(read(dir + "/moved") == "content")
+                #expect(listing(dir + "/dir").isEmpty)
+            }
+            let base = try f.snapshotter.view(namespace: "default", key: "vb", parent: "base", labels: [:])
+            try f.withMounted(base) { dir in
+                var st = stat()
+                #expect(lstat(dir + "/other", &st) == 0 && st.st_uid == 0)
+                #expect(read(dir + "/dir/file") == "content" && !exists(dir + "/moved"))
+            }
+        }
+    }
 }
