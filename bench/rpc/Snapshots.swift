@@ -55,10 +55,15 @@ extension BerthBench {
                 }
             }
             let total = cycle.reduce(0, +)
-            func p50(_ samples: [Double]) -> String { fmt(samples.sorted()[count / 2] / 1000) }
-            let p99 = fmt(cycle.sorted()[min(count - 1, count * 99 / 100)] / 1000)
-            print("snapshots.cycle layers=\(layers) snapshotter=\(snapshotter) ops_per_s=\(fmt(Double(count) / (total / 1e6))) p50_ms=\(p50(cycle)) p99_ms=\(p99) count=\(count)")
+            func p50(_ samples: [Double]) -> String { fmt2(samples.sorted()[count / 2] / 1000) }
+            let p99 = fmt2(cycle.sorted()[min(count - 1, count * 99 / 100)] / 1000)
+            print("snapshots.cycle layers=\(layers) snapshotter=\(snapshotter) ops_per_s=\(fmt2(Double(count) / (total / 1e6))) p50_ms=\(p50(cycle)) p99_ms=\(p99) count=\(count)")
             print("snapshots.steps layers=\(layers) snapshotter=\(snapshotter) prepare_p50_ms=\(p50(prepareTimes)) mount_p50_ms=\(p50(mountTimes)) umount_p50_ms=\(p50(unmountTimes)) remove_p50_ms=\(p50(removeTimes))")
         }
     }
+}
+
+/// Two decimals: snapshot steps take well under a millisecond.
+func fmt2(_ v: Double) -> String {
+    "\((v * 100).rounded() / 100)"
 }

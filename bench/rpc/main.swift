@@ -42,7 +42,7 @@ func now() -> Double {
 }
 
 func fmt(_ v: Double) -> String {
-    let scaled = (v * 100).rounded() / 100
+    let scaled = (v * 10).rounded() / 10
     return "\(scaled)"
 }
 
