@@ -84,10 +84,9 @@ public enum MountExecutor {
                 others.append(word)
             }
         }
-        let readOnly = parsed.flags & BERTH_MS_RDONLY != 0
         if strategy != .relativePaths {
             do {
-                try Mounting.mountOverlay(target: target, lowers: lowers, parameters: others, readOnly: readOnly)
+                try Mounting.mountOverlay(target: target, lowers: lowers, parameters: others, flags: parsed.flags)
                 return
             } catch let error as SystemError where error.errno == EINVAL && strategy == .automatic {
                 // A kernel before 6.8 rejects "lowerdir+": try the relative form.

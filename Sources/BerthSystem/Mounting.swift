@@ -20,12 +20,13 @@ public enum Mounting {
     /// - Parameters:
     ///   - lowers: lower directories, topmost first.
     ///   - parameters: further `key=value` or flag words (`upperdir=…`, `index=off`).
-    public static func mountOverlay(target: String, lowers: [String], parameters: [String], readOnly: Bool) throws {
+    ///   - flags: mount(2) flags (read-only, nosuid…), applied as mount attributes.
+    public static func mountOverlay(target: String, lowers: [String], parameters: [String], flags: UInt) throws {
         var message = [CChar](repeating: 0, count: 512)
         let rc = withCStrings(lowers) { lowerPointers in
             withCStrings(parameters) { paramPointers in
                 berth_overlay_fsmount(target, lowerPointers, Int32(lowers.count), paramPointers, Int32(parameters.count),
-                                      readOnly ? 1 : 0, &message, Int32(message.count))
+                                      flags, &message, Int32(message.count))
             }
         }
         if rc < 0 {

@@ -54,7 +54,7 @@ static void read_fs_message(int fd, char *message, int size) {
 }
 
 int berth_overlay_fsmount(const char *target, const char *const *lowers, int lower_count,
-                          const char *const *params, int param_count, int rdonly,
+                          const char *const *params, int param_count, unsigned long flags,
                           char *message, int message_size) {
     if (message && message_size > 0) message[0] = 0;
     int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
@@ -80,7 +80,15 @@ int berth_overlay_fsmount(const char *target, const char *const *lowers, int low
         if (rc != 0) { err = errno; goto fail; }
     }
     if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0) { err = errno; goto fail; }
-    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, rdonly ? MOUNT_ATTR_RDONLY : 0);
+    unsigned int attrs = 0;
+    if (flags & MS_RDONLY) attrs |= MOUNT_ATTR_RDONLY;
+    if (flags & MS_NOSUID) attrs |= MOUNT_ATTR_NOSUID;
+    if (flags & MS_NODEV) attrs |= MOUNT_ATTR_NODEV;
+    if (flags & MS_NOEXEC) attrs |= MOUNT_ATTR_NOEXEC;
+    if (flags & MS_NODIRATIME) attrs |= MOUNT_ATTR_NODIRATIME;
+    if (flags & MS_NOATIME) attrs |= MOUNT_ATTR_NOATIME;
+    else if (flags & MS_STRICTATIME) attrs |= MOUNT_ATTR_STRICTATIME;
+    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
     if (mnt < 0) { err = errno; goto fail; }
     if (syscall(SYS_move_mount, mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
         err = errno;

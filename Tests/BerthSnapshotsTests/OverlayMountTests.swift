@@ -42,6 +42,25 @@ import Testing
         }
     }
 
+    /// Mount flags given as options (`ro`, `nosuid`, `nodev`) hold on a long overlay,
+    /// whichever way it is mounted.
+    @Test(arguments: [MountExecutor.LongOverlayStrategy.lowerdirPlus, .relativePaths])
+    func longOverlaysKeepTheirMountFlags(_ strategy: MountExecutor.LongOverlayStrategy) throws {
+        try withFixture(.overlayfs) { f in
+            let top = try chain(f, 120)
+            var mounts = try f.snapshotter.prepare(namespace: "default", key: "rw", parent: top, labels: [:])
+            mounts[0].options += ["ro", "nosuid", "nodev"]
+            #expect(mounts[0].options.joined(separator: ",").utf8.count > 4096)
+            try f.withMounted(mounts, strategy: strategy) { dir in
+                let line = try #require(String(decoding: try FileSystem.readFile("/proc/self/mountinfo", limit: 1 << 24), as: UTF8.self)
+                    .split(separator: "\n").first { $0.split(separator: " ")[4] == dir })
+                let perMount = Set(line.split(separator: " ")[5].split(separator: ","))
+                #expect(perMount.isSuperset(of: ["ro", "nosuid", "nodev"]), "\(perMount)")
+                #expect(open(dir + "/x", O_WRONLY | O_CREAT, 0o644) == -1 && errno == EROFS)
+            }
+        }
+    }
+
     @Test func mountShapesFollowContainerd() throws {
         try withFixture(.overlayfs) { f in
             let s = f.snapshotter

@@ -48,10 +48,11 @@ int berth_mount_in_directory(const char *dir, const char *source, const char *ta
 /// Mounts an overlay with the new mount API: fsopen("overlay"), one fsconfig
 /// `lowerdir+` per entry of `lowers` (topmost first), then each `key=value` or flag
 /// word of `params` (upperdir=…, workdir=…, index=off, userxattr…), fsmount and
-/// move_mount onto `target`. `rdonly` mounts it read-only. No 4096-byte limit on the
-/// layer list. 0 or -errno; on failure the kernel's message, if any, is in `message`.
+/// move_mount onto `target`. `flags` are mount(2) flags (MS_RDONLY, MS_NOSUID…), applied
+/// as the mount's attributes. No 4096-byte limit on the layer list. 0 or -errno; on
+/// failure the kernel's message, if any, is in `message`.
 int berth_overlay_fsmount(const char *target, const char *const *lowers, int lower_count,
-                          const char *const *params, int param_count, int rdonly,
+                          const char *const *params, int param_count, unsigned long flags,
                           char *message, int message_size);
 
 /// syncfs(2) on the file system holding `fd`. 0 or -errno.
