@@ -26,15 +26,14 @@ import Testing
             let before = listing(snapshots)
             #expect(before.count == 1)
 
-            let victim = Task { try? await client.call(API.snapshotsPrepare, PrepareSnapshotRequest(snapshotter: "native", key: "victim", parent: "base")) }
-            var sawTemporary = false
-            for _ in 0..<2000 {
-                if listing(snapshots).contains(where: { $0.hasPrefix("new-") }) { sawTemporary = true; break }
-                try await Task.sleep(for: .milliseconds(1))
-            }
-            daemon.kill()
-            _ = await victim.value
             client.close()
+            let pid = try #require(daemon.pid)
+            let request = #"{"id":9,"jsonrpc":"2.0","method":"snapshots.prepare","params":{"key":"victim","parent":"base","snapshotter":"native"}}"#
+            let trigger = KillWhenSeen(address: daemon.address, request: request, directory: snapshots, prefix: "new-", pid: pid)
+            await trigger.wait()
+            daemon.kill() // reaps it
+            #expect(trigger.failure == nil, "\(trigger.failure ?? "")")
+            let sawTemporary = trigger.seen
             #expect(sawTemporary, "the prepare's temporary directory was seen before the kill")
             let leftover = listing(snapshots).filter { !before.contains($0) }
             #expect(!leftover.isEmpty, "the crash left a directory behind: \(leftover)")

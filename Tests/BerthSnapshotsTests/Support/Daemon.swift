@@ -97,3 +97,52 @@ func shell(_ command: String, environment: [String: String] = [:]) throws -> (st
 }
 
 import BerthSystem
+
+extension DaemonProcess {
+    var pid: Int32? { process?.processIdentifier }
+}
+
+/// Sends one request and SIGKILLs the daemon the moment a directory entry with
+/// `prefix` appears under `directory`, all from its own OS thread: neither the send nor
+/// the kill waits for Swift's cooperative pool, which other tests may keep busy.
+final class KillWhenSeen: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private(set) var seen = false
+    private(set) var failure: String?
+
+    init(address: String, request: String, directory: String, prefix: String, pid: Int32, timeout: Double = 30) {
+        let thread = Thread { [self] in
+            defer { done.signal() }
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { failure = "socket: \(errno)"; return }
+            defer { close(fd) }
+            var sa = sockaddr_un()
+            sa.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &sa.sun_path) { raw in for (i, b) in address.utf8.enumerated() { raw[i] = b } }
+            let connected = withUnsafePointer(to: &sa) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard connected == 0 else { failure = "connect: \(errno)"; return }
+            let body = Array(request.utf8)
+            let n = UInt32(body.count)
+            let frame = [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)] + body
+            guard frame.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == frame.count else { failure = "write: \(errno)"; return }
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if listing(directory).contains(where: { $0.hasPrefix(prefix) }) {
+                    seen = true
+                    kill(pid, SIGKILL)
+                    return
+                }
+                usleep(200)
+            }
+            failure = "no \(prefix)* entry appeared in \(directory) within \(timeout) s"
+        }
+        thread.start()
+    }
+
+    /// Waits for the thread without holding a cooperative thread.
+    func wait() async {
+        while done.wait(timeout: .now()) == .timedOut { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+}
