@@ -9,6 +9,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshots",
         abstract: "Manage snapshots (the layered file systems containers run on).",
+        discussion: "Every subcommand takes --snapshotter NAME (default overlayfs), also before it, as with ctr: berthctl snapshots --snapshotter native ls",
         subcommands: [Prepare.self, View.self, Commit.self, Remove.self, List.self, Info.self, Usage.self, Tree.self, Label.self, Mounts.self],
         aliases: ["snapshot"]
     )
