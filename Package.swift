@@ -63,10 +63,11 @@ let package = Package(
 
         // MARK: stores and services
         .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI"]),
+        .target(name: "BerthSnapshots", dependencies: ["BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]),
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthMetadata", "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -98,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "berth-bench",
             dependencies: [
-                "BerthAPI",
+                "BerthAPI", "BerthSnapshots",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/rpc"
@@ -120,5 +121,9 @@ let package = Package(
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem"]),
+        .testTarget(
+            name: "BerthSnapshotsTests",
+            dependencies: ["BerthSnapshots", "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]
+        ),
     ]
 )

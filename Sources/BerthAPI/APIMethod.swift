@@ -69,8 +69,21 @@ public enum API {
     public static let namespacesUpdate = APIMethod<UpdateNamespaceRequest, NamespaceResponse>("namespaces.update")
     public static let namespacesDelete = APIMethod<NamespaceNameRequest, Empty>("namespaces.delete")
 
+    public static let snapshotsPrepare = APIMethod<PrepareSnapshotRequest, SnapshotMountsResponse>("snapshots.prepare")
+    public static let snapshotsView = APIMethod<PrepareSnapshotRequest, SnapshotMountsResponse>("snapshots.view")
+    public static let snapshotsCommit = APIMethod<CommitSnapshotRequest, Empty>("snapshots.commit")
+    public static let snapshotsRemove = APIMethod<SnapshotKeyRequest, Empty>("snapshots.remove")
+    public static let snapshotsStat = APIMethod<SnapshotKeyRequest, SnapshotInfoResponse>("snapshots.stat")
+    public static let snapshotsUpdate = APIMethod<UpdateSnapshotRequest, SnapshotInfoResponse>("snapshots.update")
+    public static let snapshotsList = APIMethod<ListSnapshotsRequest, ListSnapshotsResponse>("snapshots.list")
+    public static let snapshotsMounts = APIMethod<SnapshotKeyRequest, SnapshotMountsResponse>("snapshots.mounts")
+    public static let snapshotsUsage = APIMethod<SnapshotKeyRequest, SnapshotUsage>("snapshots.usage")
+    public static let snapshotsCleanup = APIMethod<CleanupSnapshotsRequest, CleanupSnapshotsResponse>("snapshots.cleanup")
+
     public static let all: [any AnyAPIMethod] = [
         systemVersion, systemInfo,
         namespacesCreate, namespacesGet, namespacesList, namespacesUpdate, namespacesDelete,
+        snapshotsPrepare, snapshotsView, snapshotsCommit, snapshotsRemove, snapshotsStat,
+        snapshotsUpdate, snapshotsList, snapshotsMounts, snapshotsUsage, snapshotsCleanup,
     ]
 }

@@ -6,7 +6,7 @@ public struct Berthctl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "berthctl",
         abstract: "Administer Berth: the berthd daemon, its namespaces, containers and images.",
-        subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self]
+        subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self, SnapshotsCommand.self]
     )
 
     public init() {}
@@ -35,31 +35,37 @@ extension Berthctl {
     /// (`berthctl -n k8s.io namespaces ls`).
     static let globalOptionsWithValue: Set<String> = ["-a", "--address", "-n", "--namespace", "--timeout", "--format"]
 
-    /// Moves global options written before the subcommand to just after the subcommand
-    /// path, where the leaf command's `@OptionGroup` parses them. Arguments after the
-    /// path (including anything after `--`) keep their order.
+    /// Options taken from anywhere in the subcommand path: the globals, and a noun's own
+    /// (`snapshots --snapshotter native ls`, as ctr).
+    static let hoistableOptions: Set<String> = globalOptionsWithValue.union(["--snapshotter"])
+
+    /// Moves global options written before or inside the subcommand path to just after
+    /// it, where the leaf command's `@OptionGroup` parses them. Arguments after the path
+    /// (including anything after `--`) keep their order.
     static func hoistGlobalOptions(_ arguments: [String]) -> [String] {
-        var globals: [String] = []
+        var hoisted: [String] = []
+        var path: [String] = []
         var rest = ArraySlice(arguments)
-        while let first = rest.first, first.hasPrefix("-") {
-            let name = first.split(separator: "=", maxSplits: 1).first.map(String.init) ?? first
-            guard globalOptionsWithValue.contains(name) else { break }
-            globals.append(rest.removeFirst())
-            if !first.contains("="), let value = rest.first {
-                globals.append(value)
-                rest.removeFirst()
+        var command: any ParsableCommand.Type = Berthctl.self
+        while let first = rest.first {
+            if first.hasPrefix("-") {
+                let name = first.split(separator: "=", maxSplits: 1).first.map(String.init) ?? first
+                guard hoistableOptions.contains(name) else { break }
+                hoisted.append(rest.removeFirst())
+                if !first.contains("="), let value = rest.first {
+                    hoisted.append(value)
+                    rest.removeFirst()
+                }
+            } else if let sub = command.configuration.subcommands.first(where: {
+                $0.configuration.commandName == first || $0.configuration.aliases.contains(first)
+            }) {
+                path.append(rest.removeFirst())
+                command = sub
+            } else {
+                break
             }
         }
-        guard !globals.isEmpty else { return arguments }
-        var path: [String] = []
-        var command: any ParsableCommand.Type = Berthctl.self
-        while let word = rest.first,
-              let sub = command.configuration.subcommands.first(where: {
-                  $0.configuration.commandName == word || $0.configuration.aliases.contains(word)
-              }) {
-            path.append(rest.removeFirst())
-            command = sub
-        }
-        return path + globals + Array(rest)
+        guard !hoisted.isEmpty else { return arguments }
+        return path + hoisted + Array(rest)
     }
 }

@@ -55,8 +55,9 @@ public final class APIServer: Sendable {
         } else {
             try FileSystem.makeDirectory(FileSystem.parentDirectory(of: options.path), mode: 0o711, enforceMode: false)
             try Self.removeStaleSocket(options.path)
-            let previous = umask(0o177)
-            defer { umask(previous) }
+            // berthd runs with umask 077 (set in main), so the socket is born 0600; the
+            // mode is then widened to 0660 for the group. (No umask here: it is
+            // process-wide, and a library must not change it under other threads.)
             channel = try await bootstrap.bind(unixDomainSocketPath: options.path).get()
             try retryingEINTR("chmod \(options.path)") { chmod(options.path, 0o660) }
             if let gid = options.group {

@@ -36,7 +36,6 @@ public final class Daemon: Sendable {
 
     /// Starts serving and returns; the caller decides how long to run.
     public func start() async throws -> Running {
-        umask(0o077) // files berthd creates are private unless it says otherwise
         signal(SIGPIPE, SIG_IGN)
         try FileSystem.makeDirectory(config.root, mode: 0o711)
         let lock = try RootLock(directory: config.root)

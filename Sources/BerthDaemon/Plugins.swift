@@ -1,5 +1,6 @@
 import BerthAPI
 import BerthMetadata
+import BerthSnapshots
 import Logging
 import Synchronization
 
@@ -10,6 +11,8 @@ public struct DaemonContext: Sendable {
     public let logger: Logger
     /// Filled in as plugins load; read by `system.info`.
     let plugins: PluginTable
+    /// Filled by the snapshotter plugins; read by `snapshots.*` and `system.info`.
+    let snapshotters = SnapshotterTable()
 }
 
 /// The outcome of loading each plugin, in load order.
@@ -37,13 +40,34 @@ struct PluginRegistration: Sendable {
 enum Plugins {
     static let all: [PluginRegistration] = [
         PluginRegistration(type: "io.berth.metadata.v1", id: "sqlite") { _, _ in },
+        PluginRegistration(type: "io.berth.snapshotter.v1", id: "overlayfs") { context, _ in
+            try loadSnapshotter(context, LocalSnapshotter.overlay(root: context.config.root + "/snapshots/overlayfs", database: context.database))
+        },
+        PluginRegistration(type: "io.berth.snapshotter.v1", id: "native") { context, _ in
+            try loadSnapshotter(context, LocalSnapshotter.native(root: context.config.root + "/snapshots/native", database: context.database))
+        },
         PluginRegistration(type: "io.berth.service.v1", id: "system") { context, router in
             SystemService(context: context).register(&router)
         },
         PluginRegistration(type: "io.berth.service.v1", id: "namespaces") { context, router in
             NamespacesService(store: NamespaceStore(context.database)).register(&router)
         },
+        PluginRegistration(type: "io.berth.service.v1", id: "snapshots") { context, router in
+            SnapshotsService(snapshotters: context.snapshotters, namespaces: NamespaceStore(context.database)).register(&router)
+        },
     ]
+
+    /// Reconciles a snapshotter with its metadata (what a crash left behind is removed)
+    /// and makes it available to `snapshots.*`.
+    static func loadSnapshotter(_ context: DaemonContext, _ snapshotter: LocalSnapshotter) throws {
+        let removed = try snapshotter.cleanup()
+        if !removed.isEmpty {
+            context.logger.notice("removed snapshot directories no metadata points at", metadata: [
+                "snapshotter": "\(snapshotter.name)", "removed": "\(removed.joined(separator: ","))",
+            ])
+        }
+        context.snapshotters.add(snapshotter)
+    }
 
     /// Loads every plugin into a router, recording each outcome in the context.
     static func load(_ context: DaemonContext, plugins: [PluginRegistration] = all) -> Router {

@@ -36,6 +36,28 @@ public enum Schema {
                 updated_at TEXT NOT NULL
             ) STRICT;
             """),
+        // Snapshots of every snapshotter. `id` names the directory on disk
+        // (snapshots/<snapshotter>/snapshots/<id>) and is never reused; `key` is the
+        // client's string (an active or view key, or a committed name) and is never a
+        // path. A parent is always a committed snapshot of the same snapshotter and
+        // namespace; the foreign key keeps a parent from vanishing under its children.
+        Migration("snapshots", """
+            CREATE TABLE snapshots (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                snapshotter TEXT NOT NULL,
+                namespace   TEXT NOT NULL,
+                key         TEXT NOT NULL,
+                kind        TEXT NOT NULL CHECK (kind IN ('active', 'view', 'committed')),
+                parent_id   INTEGER REFERENCES snapshots(id),
+                labels      TEXT NOT NULL DEFAULT '{}',
+                size        INTEGER,
+                inodes      INTEGER,
+                created_at  TEXT NOT NULL,
+                updated_at  TEXT NOT NULL,
+                UNIQUE (snapshotter, namespace, key)
+            ) STRICT;
+            CREATE INDEX snapshots_parent ON snapshots (parent_id);
+            """),
     ]
 }
 

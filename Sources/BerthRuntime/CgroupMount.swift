@@ -1,5 +1,6 @@
 import BerthOCI
 import BerthSystem
+import CBerthLinux
 import CBerthRuntime
 #if canImport(Glibc)
 import Glibc

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import BerthOCI
 import BerthSystem
+import CBerthLinux
 import CBerthRuntime
 #if canImport(Glibc)
 import Glibc

@@ -26,9 +26,6 @@
 
 #define RET(expr) return (expr) == 0 ? 0 : -errno
 
-int berth_mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data) {
-    RET(mount(source, target, type, flags, data));
-}
 
 int berth_umount(const char *target, int flags) { RET(umount2(target, flags)); }
 

@@ -50,6 +50,7 @@ struct Berthd: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "berthd")
+        umask(0o077) // files berthd creates are private unless it says otherwise
         do {
             try await Daemon(config: settings, logger: logger).run()
         } catch {

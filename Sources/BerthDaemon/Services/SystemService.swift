@@ -33,7 +33,7 @@ struct SystemService: Sendable {
             systemdBooted: Systemd.booted,
             seccompVersion: Self.seccompVersion,
             runtimes: [],
-            snapshotters: [],
+            snapshotters: context.snapshotters.names,
             plugins: context.plugins.infos,
             limits: .init(maxFrameBytes: config.maxFrameBytes, frameTimeoutSeconds: config.frameTimeoutSeconds,
                           maxConnections: config.maxConnections)

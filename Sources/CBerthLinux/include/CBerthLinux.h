@@ -58,5 +58,59 @@ int berth_cgroup_device_filter(int cgroup_fd, const berth_device_rule *rules, in
 
 /// How many device programs are attached to the cgroup2 directory `cgroup_fd`, or -errno.
 int berth_cgroup_device_program_count(int cgroup_fd);
+// MARK: mounts and file copies (mount.c)
+
+/// mount(2). 0 or -errno.
+int berth_mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data);
+
+/// umount2(2). 0 or -errno.
+int berth_umount2(const char *target, int flags);
+
+/// mount(2) run in a forked child that first chdir()s to `dir`, so relative paths in
+/// `data` (overlay's lowerdir/upperdir/workdir) resolve under `dir` and stay short.
+/// The parent's working directory never changes. 0 or -errno (the child's).
+int berth_mount_in_directory(const char *dir, const char *source, const char *target,
+                             const char *type, unsigned long flags, const char *data);
+
+/// Mounts an overlay with the new mount API: fsopen("overlay"), one fsconfig
+/// `lowerdir+` per entry of `lowers` (topmost first), then each `key=value` or flag
+/// word of `params` (upperdir=…, workdir=…, index=off, userxattr…), fsmount and
+/// move_mount onto `target`. `flags` are mount(2) flags (MS_RDONLY, MS_NOSUID…), applied
+/// as the mount's attributes. No 4096-byte limit on the layer list. 0 or -errno; on
+/// failure the kernel's message, if any, is in `message`.
+int berth_overlay_fsmount(const char *target, const char *const *lowers, int lower_count,
+                          const char *const *params, int param_count, unsigned long flags,
+                          char *message, int message_size);
+
+/// syncfs(2) on the file system holding `fd`. 0 or -errno.
+int berth_syncfs(int fd);
+
+/// l{list,get,set}xattr(2): byte counts or -errno.
+long berth_llistxattr(const char *path, char *list, unsigned long size);
+long berth_lgetxattr(const char *path, const char *name, void *value, unsigned long size);
+int berth_lsetxattr(const char *path, const char *name, const void *value, unsigned long size);
+
+/// mknodat(2) (device numbers as makedev(major, minor) already). 0 or -errno.
+int berth_mknodat(int dirfd, const char *name, unsigned int mode, unsigned long long dev);
+
+/// The mount flags mount(8) option words map to.
+#define BERTH_MS_RDONLY      1UL
+#define BERTH_MS_NOSUID      2UL
+#define BERTH_MS_NODEV       4UL
+#define BERTH_MS_NOEXEC      8UL
+#define BERTH_MS_SYNCHRONOUS 16UL
+#define BERTH_MS_REMOUNT     32UL
+#define BERTH_MS_MANDLOCK    64UL
+#define BERTH_MS_DIRSYNC     128UL
+#define BERTH_MS_NOATIME     1024UL
+#define BERTH_MS_NODIRATIME  2048UL
+#define BERTH_MS_BIND        4096UL
+#define BERTH_MS_REC         16384UL
+#define BERTH_MS_PRIVATE     (1UL << 18)
+#define BERTH_MS_SLAVE       (1UL << 19)
+#define BERTH_MS_SHARED      (1UL << 20)
+#define BERTH_MS_RELATIME    (1UL << 21)
+#define BERTH_MS_STRICTATIME (1UL << 24)
+#define BERTH_MNT_DETACH     2
 
 #endif

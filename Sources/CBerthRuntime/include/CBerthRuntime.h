@@ -81,7 +81,7 @@ pid_t berth_spawn(const berth_spawn_args *args, int *pidfd);
 int berth_sealed_self_exe(void);
 
 // ---- the container init's calls ----------------------------------------------------
-int berth_mount(const char *source, const char *target, const char *type, unsigned long flags, const char *data);
+// berth_mount() is CBerthLinux's (mount.c), shared with the snapshotters.
 int berth_umount(const char *target, int flags);
 /// mount_setattr(2) read-only (recursive with AT_RECURSIVE); -ENOSYS on old kernels.
 int berth_mount_setattr_rdonly(int dirfd, const char *path, int recursive);
