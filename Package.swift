@@ -61,12 +61,24 @@ let package = Package(
             dependencies: ["BerthOCI", "BerthCgroups", "BerthSystem", "CBerthRuntime", "CBerthLinux", "CSeccomp"]
         ),
 
+        // The JSON-RPC server side, shared by berthd and berth-shim: router, connection
+        // handling, the listening socket.
+        .target(
+            name: "BerthRPC",
+            dependencies: [
+                "BerthAPI", "BerthSystem", "CBerthLinux",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // MARK: stores and services
         .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI"]),
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthMetadata", "BerthRPC", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BerthDaemonTests",
-            dependencies: ["BerthDaemon", "BerthAPI", "BerthMetadata", "BerthSystem"]
+            dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthMetadata", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),

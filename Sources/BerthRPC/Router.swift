@@ -8,6 +8,12 @@ public struct CallContext: Sendable {
     public let peer: PeerCredentials?
     public let method: String
     public let logger: Logger
+
+    public init(peer: PeerCredentials?, method: String, logger: Logger) {
+        self.peer = peer
+        self.method = method
+        self.logger = logger
+    }
 }
 
 /// The daemon's method table: each `APIMethod` bound to a handler.
