@@ -92,8 +92,12 @@ extension Cgroup {
     /// Otherwise the group is frozen, each process signalled, and thawed, so a process
     /// forking meanwhile cannot escape. A group that was frozen before stays frozen,
     /// except for `SIGKILL` (frozen tasks die only once thawed). Without any freezer the
-    /// processes are signalled in a plain loop. A process that exits meanwhile is not an
-    /// error.
+    /// processes are signalled in a plain loop, and so they are when freezing fails (the
+    /// freeze error is thrown after signalling). A process that exits meanwhile is not
+    /// an error.
+    ///
+    /// Returns once every process is signalled, not once they are gone: wait for
+    /// `pids()` to be empty (or reap the init process) before `remove()`.
     public func kill(signal: Int32) throws {
         if signal == SIGKILL, let unified, CgroupFile.exists(unified.directory, "cgroup.kill") {
             try CgroupFile.write(unified.directory, "cgroup.kill", "1")
@@ -101,8 +105,10 @@ extension Cgroup {
         }
         let canFreeze = freezer != nil
         let wasFrozen = isFrozen
-        if canFreeze { try freeze() }
-        var firstError: SystemError?
+        var firstError: Error?
+        if canFreeze {
+            do { try freeze() } catch { firstError = error }
+        }
         for pid in try pids() {
             if Glibc.kill(pid, signal) != 0 && errno != ESRCH && firstError == nil {
                 firstError = SystemError(errno: errno, stage: "kill \(pid) (signal \(signal)) in cgroup \(path)")

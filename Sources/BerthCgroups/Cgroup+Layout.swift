@@ -104,29 +104,36 @@ extension Hierarchy {
     /// when `root` is not where the mounts are listed (a copy, a test tree), from its
     /// subdirectories that are cgroup v1 file systems, named for their controllers.
     static func v1Mounts(under root: String) -> [(mountPoint: String, controllers: [String])] {
-        var out: [(mountPoint: String, controllers: [String])] = []
-        var seen = Set<String>()
-        let known = knownControllers()
         if let bytes = try? FileSystem.readFile("/proc/self/mountinfo", limit: 8 << 20) {
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-                guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 4,
-                      fields[dash + 1] == "cgroup" else { continue }
-                let mountPoint = unescape(fields[4])
-                guard FileSystem.parentDirectory(of: mountPoint) == root, !seen.contains(mountPoint) else { continue }
-                let controllers = fields[dash + 3].split(separator: ",").map(String.init).filter {
-                    $0.hasPrefix("name=") || known.contains($0)
-                }
-                guard !controllers.isEmpty, !out.contains(where: { $0.controllers == controllers }) else { continue }
-                seen.insert(mountPoint)
-                out.append((mountPoint, controllers))
-            }
+            let out = v1Mounts(mountinfo: String(decoding: bytes, as: UTF8.self), under: root, known: knownControllers())
+            if !out.isEmpty { return out }
         }
-        if !out.isEmpty { return out }
+        var out: [(mountPoint: String, controllers: [String])] = []
         for dir in (try? Cgroup.subdirectories(root)) ?? [] where FileSystem.fileType(dir) == S_IFDIR {
             guard berth_statfs_type(dir) == Int64(BERTH_CGROUP_SUPER_MAGIC) else { continue }
             let name = dir.split(separator: "/").last.map(String.init) ?? ""
             out.append((dir, name.split(separator: ",").map(String.init)))
+        }
+        return out
+    }
+
+    /// The v1 hierarchies in a mountinfo text mounted directly under `root`, in mount
+    /// order; the first mount of each controller set wins (later ones are bind mounts).
+    static func v1Mounts(mountinfo: String, under root: String, known: Set<String>) -> [(mountPoint: String, controllers: [String])] {
+        var out: [(mountPoint: String, controllers: [String])] = []
+        var seen = Set<String>()
+        for line in mountinfo.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 4,
+                  fields[dash + 1] == "cgroup" else { continue }
+            let mountPoint = unescape(fields[4])
+            guard FileSystem.parentDirectory(of: mountPoint) == root, !seen.contains(mountPoint) else { continue }
+            let controllers = fields[dash + 3].split(separator: ",").map(String.init).filter {
+                $0.hasPrefix("name=") || known.contains($0)
+            }
+            guard !controllers.isEmpty, !out.contains(where: { $0.controllers == controllers }) else { continue }
+            seen.insert(mountPoint)
+            out.append((mountPoint, controllers))
         }
         return out
     }

@@ -76,7 +76,8 @@ extension Cgroup {
                 cache: stat["total_cache"] ?? stat["cache"] ?? 0,
                 rss: stat["total_rss"] ?? stat["rss"] ?? 0,
                 swapUsage: memsw.map { $0 > usage ? $0 - usage : 0 },
-                failCount: try CgroupFile.readNumber(dir, "memory.failcnt") ?? 0,
+                failCount: max(try CgroupFile.readNumber(dir, "memory.failcnt") ?? 0,
+                               try CgroupFile.readNumber(dir, "memory.memsw.failcnt") ?? 0),
                 oomKills: oom["oom_kill"] ?? 0,
                 stat: stat)
         case .v2(let dir)?:

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import BerthOCI
 import BerthSystem
+import CBerthLinux
 
 /// One container's cgroup, in every hierarchy the host mounts: create it, set limits,
 /// put processes in, freeze, signal, measure, watch for OOM kills, and remove it.
@@ -81,7 +82,8 @@ public final class Cgroup: Sendable {
     ///   - root: where the hierarchies are mounted.
     ///   - mode: the layout; detected from `root` when nil.
     /// - Throws: `EINVAL` for an empty path or one with `..`; `ENOTSUP` when `root` holds
-    ///   no cgroup file system.
+    ///   no cgroup file system (or, for `.v2`, is not a cgroup2 mount). Nothing is
+    ///   created: the directories may or may not exist yet.
     public init(path: String, root: String = "/sys/fs/cgroup", mode: CgroupMode? = nil) throws {
         let components = try Cgroup.components(of: path)
         let relative = components.joined(separator: "/")
@@ -94,6 +96,9 @@ public final class Cgroup: Sendable {
         case .unavailable:
             throw SystemError(errno: ENOTSUP, stage: "cgroup \(self.path): no cgroup file system under \(root)")
         case .v2:
+            guard berth_statfs_type(root) == Int64(BERTH_CGROUP2_SUPER_MAGIC) else {
+                throw SystemError(errno: ENOTSUP, stage: "cgroup \(self.path): \(root) is not a cgroup2 file system")
+            }
             v1 = []
             unified = Hierarchy(mountPoint: root, controllers: [], relative: relative)
         case .v1, .hybrid:

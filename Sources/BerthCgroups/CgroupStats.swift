@@ -38,7 +38,9 @@ public struct CgroupStats: Codable, Sendable, Equatable {
         /// Swap in use (v1 memsw usage minus usage; v2 `memory.swap.current`); nil
         /// without swap accounting.
         public var swapUsage: UInt64?
-        /// Times the limit was hit (v1 `memory.failcnt`, v2 `memory.events` `max`).
+        /// Times the limit was hit (v1: the larger of `memory.failcnt` and
+        /// `memory.memsw.failcnt`, as a memory+swap limit equal to the memory limit is
+        /// hit first; v2: `memory.events` `max`).
         public var failCount: UInt64
         /// Processes the OOM killer killed in this cgroup.
         public var oomKills: UInt64

@@ -41,7 +41,12 @@ public struct GlobalOptions: ParsableArguments {
         do {
             client = try await BerthClient.connect(to: address, timeout: .milliseconds(Int64(timeout * 1000)))
         } catch {
-            printError("cannot connect to berthd at \(address): is berthd running? (\(rootCause(error)))")
+            let cause = rootCause(error)
+            if cause.contains("Permission denied") {
+                printError("permission denied connecting to berthd at \(address): run as root or as a member of the socket's group")
+            } else {
+                printError("cannot connect to berthd at \(address): is berthd running? (\(cause))")
+            }
             throw ExitCode.failure
         }
         defer { client.close() }

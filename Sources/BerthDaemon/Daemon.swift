@@ -4,6 +4,7 @@ import BerthMetadata
 import BerthSystem
 import Dispatch
 import Logging
+import Synchronization
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -39,8 +40,9 @@ public final class Daemon: Sendable {
         umask(0o077) // files berthd creates are private unless it says otherwise
         signal(SIGPIPE, SIG_IGN)
         try FileSystem.makeDirectory(config.root, mode: 0o711)
-        try FileSystem.makeDirectory(config.state, mode: 0o711)
         let lock = try RootLock(directory: config.root)
+        // Only the lock holder touches the state directory.
+        try FileSystem.makeDirectory(config.state, mode: 0o711)
         do {
             let database = try Database(path: config.root + "/metadata.db")
             let context = DaemonContext(config: config, database: database, logger: logger, plugins: PluginTable())
@@ -64,44 +66,61 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops gracefully.
+    /// Runs until SIGTERM or SIGINT, then stops gracefully. The signals are caught from
+    /// before the socket exists, so one sent the moment the daemon is ready is handled.
     public func run() async throws {
+        let termination = Self.catchTermination()
         let running = try await start()
-        let signal = await Self.waitForTermination()
+        let signal = await termination.wait()
         logger.info("stopping", metadata: ["signal": "\(signal)"])
         await running.stop()
         logger.info("stopped")
     }
 
-    /// Waits for SIGTERM or SIGINT and returns which arrived.
-    static func waitForTermination() async -> Int32 {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            let queue = DispatchQueue(label: "berthd.signals")
-            let fired = SignalLatch(continuation)
-            for sig in [SIGTERM, SIGINT] {
-                Glibc.signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-                source.setEventHandler { fired.fire(sig) }
-                source.resume()
-                fired.keep(source)
-            }
+    /// Starts catching SIGTERM and SIGINT (ignored by default, delivered to a latch).
+    static func catchTermination() -> SignalLatch {
+        let latch = SignalLatch()
+        let queue = DispatchQueue(label: "berthd.signals")
+        for sig in [SIGTERM, SIGINT] {
+            Glibc.signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { latch.fire(sig) }
+            source.resume()
+            latch.keep(source)
         }
+        return latch
     }
 }
 
-/// Resumes a continuation once, from whichever signal arrives first.
-private final class SignalLatch: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Int32, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Int32, Never>) {
-        self.continuation = continuation
+/// The first termination signal, remembered until someone waits for it.
+final class SignalLatch: @unchecked Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Int32, Never>?
+        var fired: Int32?
     }
 
-    /// Called on the signal queue only, so no lock is needed.
+    private let state = Mutex(State())
+    /// Kept alive for the life of the daemon; only touched while signals are set up.
+    private var sources: [any DispatchSourceSignal] = []
+
     func fire(_ signal: Int32) {
-        continuation?.resume(returning: signal)
-        continuation = nil
+        let waiter = state.withLock { s -> CheckedContinuation<Int32, Never>? in
+            if s.fired == nil { s.fired = signal }
+            defer { s.continuation = nil }
+            return s.continuation
+        }
+        waiter?.resume(returning: signal)
+    }
+
+    func wait() async -> Int32 {
+        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
+            let already = state.withLock { s -> Int32? in
+                if let fired = s.fired { return fired }
+                s.continuation = c
+                return nil
+            }
+            if let already { c.resume(returning: already) }
+        }
     }
 
     func keep(_ source: any DispatchSourceSignal) {

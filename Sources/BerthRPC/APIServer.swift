@@ -53,7 +53,7 @@ public final class APIServer: Sendable {
             activated.store(true, ordering: .relaxed)
             channel = try await bootstrap.withBoundSocket(listenFD).get()
         } else {
-            try FileSystem.makeDirectory(FileSystem.parentDirectory(of: options.path), mode: 0o711)
+            try FileSystem.makeDirectory(FileSystem.parentDirectory(of: options.path), mode: 0o711, enforceMode: false)
             try Self.removeStaleSocket(options.path)
             let previous = umask(0o177)
             defer { umask(previous) }

@@ -5,22 +5,31 @@ import Glibc
 /// File-system helpers with the modes and durability Berth's state needs.
 public enum FileSystem {
     /// Creates `path` and any missing parents, then sets `mode` on `path` itself
-    /// (umask does not apply to it). An existing directory only gets its mode set; an
-    /// existing non-directory, or a symlink in the final component, is an error.
-    public static func makeDirectory(_ path: String, mode: mode_t) throws {
+    /// (umask does not apply to it). An existing directory gets its mode set only when
+    /// `enforceMode` (Berth's own directories); a shared one (the socket's parent, e.g.
+    /// /run) is left as it is. Symlinks along the path are followed (/var/run → /run);
+    /// an existing non-directory is an error.
+    public static func makeDirectory(_ path: String, mode: mode_t, enforceMode: Bool = true) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
+        var created = false
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+            if mkdir(prefix, 0o755) == 0 {
+                created = true
+            } else if errno != EEXIST {
                 throw SystemError(errno: errno, stage: "mkdir \(prefix)")
+            } else {
+                created = false
             }
         }
         var st = stat()
-        try retryingEINTR("lstat \(path)") { lstat(path, &st) }
+        try retryingEINTR("stat \(path)") { stat(path, &st) }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw SystemError(errno: ENOTDIR, stage: "mkdir \(path)")
         }
-        try retryingEINTR("chmod \(path)") { chmod(path, mode) }
+        if created || enforceMode {
+            try retryingEINTR("chmod \(path)") { chmod(path, mode) }
+        }
     }
 
     /// The file type bits of `path` (not following a final symlink), or nil if absent.
