@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "berthd", targets: ["berthd"]),
         .executable(name: "berthctl", targets: ["berthctl"]),
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
+        .executable(name: "berth-shim", targets: ["berth-shim"]),
         .library(name: "BerthAPI", targets: ["BerthAPI"]),
     ],
     dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
         .target(
             name: "BerthAPI",
             dependencies: [
+                "BerthOCI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -70,6 +72,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The per-container shim: owns the container's processes, stdio and exit status.
+        .target(
+            name: "BerthShim",
+            dependencies: [
+                "BerthAPI", "BerthRPC", "BerthOCI", "BerthSystem", "CBerthLinux", "CBerthRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 
@@ -103,6 +115,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "berthctl", dependencies: ["BerthCtl"]),
+        .executableTarget(name: "berth-shim", dependencies: ["BerthShim"]),
         .executableTarget(
             name: "berth-runtime",
             dependencies: ["BerthRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -130,6 +143,7 @@ let package = Package(
             dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthMetadata", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
+        .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem"]),
     ]
