@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthMetadata", "BerthRPC", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthMetadata", "BerthOCI", "BerthRPC", "BerthShim", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

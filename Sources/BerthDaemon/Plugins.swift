@@ -9,6 +9,8 @@ public struct DaemonContext: Sendable {
     public let config: DaemonConfig
     public let database: Database
     public let logger: Logger
+    /// The task shims, shared by the containers and tasks services.
+    let shims: ShimManager
     /// Filled in as plugins load; read by `system.info`.
     let plugins: PluginTable
 }
@@ -43,6 +45,13 @@ enum Plugins {
         },
         PluginRegistration(type: "io.berth.service.v1", id: "namespaces") { context, router in
             NamespacesService(store: NamespaceStore(context.database)).register(&router)
+        },
+        PluginRegistration(type: "io.berth.service.v1", id: "containers") { context, router in
+            ContainersService(store: ContainerStore(context.database), shims: context.shims).register(&router)
+        },
+        PluginRegistration(type: "io.berth.service.v1", id: "tasks") { context, router in
+            TasksService(containers: ContainerStore(context.database), shims: context.shims,
+                         seccompProfile: SeccompProfileLocator.load()).register(&router)
         },
     ]
 

@@ -36,6 +36,16 @@ public enum Schema {
                 updated_at TEXT NOT NULL
             ) STRICT;
             """),
+        Migration("containers", """
+            CREATE TABLE containers (
+                namespace  TEXT NOT NULL REFERENCES namespaces(name),
+                id         TEXT NOT NULL,
+                record     TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (namespace, id)
+            ) STRICT;
+            """),
     ]
 }
 

@@ -138,8 +138,8 @@ final class NSLockLite: @unchecked Sendable {
     }
 }
 
-/// Runs `body` on a new detached thread.
-func startThread(_ body: @escaping () -> Void) {
+/// Runs `body` on a new detached thread (off Swift's cooperative pool).
+public func startThread(_ body: @escaping () -> Void) {
     final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()
