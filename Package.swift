@@ -142,7 +142,7 @@ let package = Package(
             name: "BerthDaemonTests",
             dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthMetadata", "BerthSystem"]
         ),
-        .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
+        .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem"]),

@@ -4,9 +4,11 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
+import BerthMetadata
 import BerthOCI
 import BerthShim
 import BerthSystem
+import CBerthLinux
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -25,13 +27,59 @@ final class ShimManager: Sendable {
 
     let config: DaemonConfig
     let logger: Logger
-    /// Deadline of every call into a shim (task.wait excepted).
-    let callTimeout: Duration = .seconds(10)
+    /// Deadline of every call into a shim (task.wait excepted): `[api] shim_timeout_seconds`.
+    let callTimeout: Duration
     private let shims = Mutex<[String: Handle]>([:])
+    /// Tasks whose shim died: their last exit, until the task is deleted.
+    private let dead = Mutex<[String: ExitRecord]>([:])
 
     init(config: DaemonConfig, logger: Logger) {
         self.config = config
         self.logger = logger
+        callTimeout = .milliseconds(Int64(config.shimTimeoutSeconds * 1000))
+    }
+
+    /// The exit of a task whose shim died, if it did.
+    func deadTask(_ namespace: String, _ id: String) -> ExitRecord? {
+        dead.withLock { $0[Self.key(namespace, id)] }
+    }
+
+    /// Every task of `namespace` whose shim died, with its exit.
+    func deadTasks(namespace: String) -> [(String, ExitRecord)] {
+        dead.withLock { map in map.filter { $0.key.hasPrefix(namespace + "/") }.map { (String($0.key.dropFirst(namespace.count + 1)), $0.value) } }
+    }
+
+    func forgetDead(_ namespace: String, _ id: String) -> ExitRecord? {
+        dead.withLock { $0.removeValue(forKey: Self.key(namespace, id)) }
+    }
+
+    /// Watches a shim's connection: when it closes while the task is still ours, the
+    /// shim died. Its container is then cleaned up (`berth-shim delete`, the cgroup's
+    /// processes killed) and reported stopped with the exit the shim recorded, or 255.
+    private func monitor(_ handle: Handle, namespace: String, id: String) {
+        let client = handle.client
+        Task { [self] in
+            _ = try? await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: 0))
+            for await _ in client.notifications {}
+            let stillOurs = shims.withLock { map -> Bool in
+                guard let current = map[Self.key(namespace, id)], current.client === client else { return false }
+                map[Self.key(namespace, id)] = nil
+                return true
+            }
+            guard stillOurs else { return }
+            logger.warning("shim died", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
+            await cleanUpDeadShim(bundle: handle.bootstrap.bundle, namespace: namespace, id: id)
+        }
+    }
+
+    private func cleanUpDeadShim(bundle: String, namespace: String, id: String) async {
+        if let shim = Self.binary(named: "berth-shim") {
+            _ = try? await runBlocking { try runCapturing([shim, "delete", bundle], input: []) }
+        }
+        if let spec = try? readSpec(bundle), let path = spec.linux?.cgroupsPath { killCgroup(path) }
+        let exit = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
+        dead.withLock { $0[Self.key(namespace, id)] = exit }
+        try? removeDirectory(bundle)
     }
 
     static func key(_ namespace: String, _ id: String) -> String { namespace + "/" + id }
@@ -72,6 +120,8 @@ final class ShimManager: Sendable {
         let client = try await BerthClient.connect(to: started.address, timeout: callTimeout)
         let handle = Handle(bootstrap: bootstrap, client: client)
         shims.withLock { $0[Self.key(namespace, container.id)] = handle }
+        _ = forgetDead(namespace, container.id)
+        monitor(handle, namespace: namespace, id: container.id)
         return handle
     }
 
@@ -88,6 +138,7 @@ final class ShimManager: Sendable {
 
     /// Forgets a task's shim after asking it to exit, and removes its bundle.
     func remove(_ namespace: String, _ id: String) async {
+        _ = forgetDead(namespace, id)
         guard let handle = shims.withLock({ $0.removeValue(forKey: Self.key(namespace, id)) }) else { return }
         _ = try? await handle.client.call(ShimAPI.shutdown, Empty(), timeout: .seconds(2))
         handle.client.close()
@@ -105,19 +156,14 @@ final class ShimManager: Sendable {
                 do {
                     let client = try await BerthClient.connect(to: bootstrap.address, timeout: callTimeout)
                     _ = try await client.call(ShimAPI.connect, Empty())
-                    shims.withLock { $0[Self.key(namespace, id)] = Handle(bootstrap: bootstrap, client: client) }
+                    let handle = Handle(bootstrap: bootstrap, client: client)
+                    shims.withLock { $0[Self.key(namespace, id)] = handle }
+                    monitor(handle, namespace: namespace, id: id)
                     logger.info("reconnected to shim", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
                 } catch {
                     logger.warning("shim is gone; cleaning up", metadata: ["namespace": "\(namespace)", "container.id": "\(id)", "error": "\(error)"])
-                    if let shim = Self.binary(named: "berth-shim") {
-                        _ = try? await runBlocking { try runCapturing([shim, "delete", bundle], input: []) }
-                    }
-                    // Its processes must not outlive it: kill what is left in its cgroup.
-                    if let spec = try? readSpec(bundle), let path = spec.linux?.cgroupsPath {
-                        killCgroup(path)
-                    }
                     shims.withLock { $0[Self.key(namespace, id)] = nil }
-                    try? removeDirectory(bundle)
+                    await cleanUpDeadShim(bundle: bundle, namespace: namespace, id: id)
                 }
             }
         }
@@ -188,6 +234,8 @@ func runCapturing(_ argv: [String], input: [UInt8]) throws -> [UInt8] {
     posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
     posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
     posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    // Nothing of berthd's (its API socket above all) may leak into a shim.
+    _ = berth_spawn_actions_closefrom(&actions, 3)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import BerthAPI
 import BerthSystem
+import CBerthLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,6 +34,8 @@ struct RuntimeRunner: Sendable {
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
             }
         }
+        // The runtime (and so the container) inherits only its stdio.
+        _ = berth_spawn_actions_closefrom(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

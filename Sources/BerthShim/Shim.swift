@@ -6,6 +6,7 @@ import Foundation
 import BerthAPI
 import BerthRPC
 import BerthSystem
+import CBerthLinux
 import CBerthRuntime
 import Logging
 import NIOPosix
@@ -28,11 +29,15 @@ public enum Shim {
         try FileSystem.makeDirectory(directory, mode: 0o700)
         let listener = try bindListener(bootstrap.address)
         defer { close(listener) }
+        // Written before the serving shim starts: it reads it at once.
+        bootstrap.shimPid = nil
+        try bootstrap.write(to: bootstrap.bundle)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, listener, listenFD)
+        _ = berth_spawn_actions_closefrom(&actions, listenFD + 1)
         for target in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -44,8 +49,6 @@ public enum Shim {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, exe, &actions, &attributes, argv, environ)
         guard rc == 0 else { throw SystemError(errno: rc, stage: "start the serving shim") }
-        bootstrap.shimPid = pid
-        try bootstrap.write(to: bootstrap.bundle)
         struct Started: Encodable { let address: String; let pid: Int32 }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -59,7 +62,9 @@ public enum Shim {
             let fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)
             if fd >= 0 { _ = Array("\(adj)".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
         }
+        // Record who serves this bundle, for a restarted berthd and for `berth-shim delete`.
         bootstrap.shimPid = getpid()
+        try bootstrap.write(to: bundle)
         var logger = Logger(label: "berth-shim")
         logger.logLevel = .error
         let reaper = Reaper()

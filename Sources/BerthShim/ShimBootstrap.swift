@@ -68,6 +68,12 @@ public struct ExitRecord: Codable, Sendable, Equatable {
 
     public static let fileName = "exit.json"
 
+    public init(pid: Int32, exitStatus: Int32, exitedAt: String) {
+        self.pid = pid
+        self.exitStatus = exitStatus
+        self.exitedAt = exitedAt
+    }
+
     public func write(to bundle: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

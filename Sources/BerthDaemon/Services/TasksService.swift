@@ -37,6 +37,8 @@ struct TasksService: Sendable {
                     group.addTask { (try? await info(namespace, id, execID: nil)) ?? TaskInfo(id: id, pid: 0, status: "unknown") }
                 }
                 return await group.reduce(into: [TaskInfo]()) { $0.append($1) }
+            } + shims.deadTasks(namespace: namespace).map { id, exit in
+                TaskInfo(id: id, pid: exit.pid, status: "stopped", exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
             }
             return ListTasksResponse(tasks: tasks.sorted { $0.id < $1.id })
         }
@@ -47,12 +49,18 @@ struct TasksService: Sendable {
         }
         router.register(API.tasksDelete) { params, _ in
             let namespace = params.namespace ?? "default"
+            if params.execID == nil, let exit = shims.forgetDead(namespace, params.containerID) {
+                return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+            }
             let shim = try shims.handle(namespace, params.containerID)
             let exit = try await shim.client.call(ShimAPI.delete, ShimProcessRequest(execID: params.execID))
             if params.execID == nil { await shims.remove(namespace, params.containerID) }
             return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
         }
         router.register(API.tasksWait) { params, _ in
+            if params.execID == nil, let exit = shims.deadTask(params.namespace ?? "default", params.containerID) {
+                return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+            }
             let shim = try shims.handle(params.namespace ?? "default", params.containerID)
             // No deadline: a wait lasts as long as the process.
             let exit = try await shim.client.call(ShimAPI.wait, ShimProcessRequest(execID: params.execID), timeout: .seconds(365 * 86400))
@@ -78,6 +86,9 @@ struct TasksService: Sendable {
     }
 
     func info(_ namespace: String, _ id: String, execID: String?) async throws -> TaskInfo {
+        if execID == nil, let exit = shims.deadTask(namespace, id) {
+            return TaskInfo(id: id, pid: exit.pid, status: "stopped", exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+        }
         let shim = try shims.handle(namespace, id)
         let state = try await shim.client.call(ShimAPI.state, ShimProcessRequest(execID: execID))
         return TaskInfo(id: id, execID: execID, pid: state.pid, status: state.status, exitStatus: state.exitStatus, exitedAt: state.exitedAt)

@@ -59,4 +59,9 @@ int berth_cgroup_device_filter(int cgroup_fd, const berth_device_rule *rules, in
 /// How many device programs are attached to the cgroup2 directory `cgroup_fd`, or -errno.
 int berth_cgroup_device_program_count(int cgroup_fd);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34, behind _GNU_SOURCE): the
+/// spawned program inherits no descriptor at or above `from` (berthd's sockets among them).
+#include <spawn.h>
+int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
+
 #endif
