@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "berthd", targets: ["berthd"]),
         .executable(name: "berthctl", targets: ["berthctl"]),
         .executable(name: "berth-runtime", targets: ["berth-runtime"]),
+        .executable(name: "berth-shim", targets: ["berth-shim"]),
         .library(name: "BerthAPI", targets: ["BerthAPI"]),
     ],
     dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
         .target(
             name: "BerthAPI",
             dependencies: [
+                "BerthOCI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -61,13 +63,35 @@ let package = Package(
             dependencies: ["BerthOCI", "BerthCgroups", "BerthSystem", "CBerthRuntime", "CBerthLinux", "CSeccomp"]
         ),
 
+        // The JSON-RPC server side, shared by berthd and berth-shim: router, connection
+        // handling, the listening socket.
+        .target(
+            name: "BerthRPC",
+            dependencies: [
+                "BerthAPI", "BerthSystem", "CBerthLinux",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The per-container shim: owns the container's processes, stdio and exit status.
+        .target(
+            name: "BerthShim",
+            dependencies: [
+                "BerthAPI", "BerthRPC", "BerthOCI", "BerthSystem", "CBerthLinux", "CBerthRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
         // MARK: stores and services
         .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI"]),
         .target(name: "BerthSnapshots", dependencies: ["BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]),
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthMetadata", "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthMetadata", "BerthOCI", "BerthRPC", "BerthShim", "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -92,6 +116,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "berthctl", dependencies: ["BerthCtl"]),
+        .executableTarget(name: "berth-shim", dependencies: ["BerthShim"]),
         .executableTarget(
             name: "berth-runtime",
             dependencies: ["BerthRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -116,9 +141,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BerthDaemonTests",
-            dependencies: ["BerthDaemon", "BerthAPI", "BerthMetadata", "BerthSystem"]
+            dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthMetadata", "BerthSystem"]
         ),
-        .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
+        .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem"]),
+        .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem"]),
         .testTarget(

@@ -80,10 +80,32 @@ public enum API {
     public static let snapshotsUsage = APIMethod<SnapshotKeyRequest, SnapshotUsage>("snapshots.usage")
     public static let snapshotsCleanup = APIMethod<CleanupSnapshotsRequest, CleanupSnapshotsResponse>("snapshots.cleanup")
 
+    public static let containersCreate = APIMethod<CreateContainerRequest, ContainerResponse>("containers.create")
+    public static let containersGet = APIMethod<ContainerRequest, ContainerResponse>("containers.get")
+    public static let containersList = APIMethod<NamespaceRequest, ListContainersResponse>("containers.list")
+    public static let containersUpdate = APIMethod<UpdateContainerRequest, ContainerResponse>("containers.update")
+    public static let containersDelete = APIMethod<ContainerRequest, Empty>("containers.delete")
+
+    public static let tasksCreate = APIMethod<CreateTaskRequest, TaskPidResponse>("tasks.create")
+    public static let tasksStart = APIMethod<TaskRequest, TaskPidResponse>("tasks.start")
+    public static let tasksGet = APIMethod<TaskRequest, TaskResponse>("tasks.get")
+    public static let tasksList = APIMethod<NamespaceRequest, ListTasksResponse>("tasks.list")
+    public static let tasksKill = APIMethod<KillTaskRequest, Empty>("tasks.kill")
+    public static let tasksDelete = APIMethod<TaskRequest, TaskExitResponse>("tasks.delete")
+    public static let tasksWait = APIMethod<TaskRequest, TaskExitResponse>("tasks.wait")
+    public static let tasksPids = APIMethod<TaskRequest, TaskPidsResponse>("tasks.pids")
+    public static let tasksPause = APIMethod<TaskRequest, Empty>("tasks.pause")
+    public static let tasksResume = APIMethod<TaskRequest, Empty>("tasks.resume")
+    public static let tasksExec = APIMethod<ExecTaskRequest, Empty>("tasks.exec")
+
     public static let all: [any AnyAPIMethod] = [
         systemVersion, systemInfo,
         namespacesCreate, namespacesGet, namespacesList, namespacesUpdate, namespacesDelete,
         snapshotsPrepare, snapshotsView, snapshotsCommit, snapshotsRemove, snapshotsStat,
         snapshotsUpdate, snapshotsList, snapshotsMounts, snapshotsUsage, snapshotsCleanup,
+
+        containersCreate, containersGet, containersList, containersUpdate, containersDelete,
+        tasksCreate, tasksStart, tasksGet, tasksList, tasksKill, tasksDelete, tasksWait, tasksPids,
+        tasksPause, tasksResume, tasksExec,
     ]
 }

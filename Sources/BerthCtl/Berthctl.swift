@@ -6,7 +6,8 @@ public struct Berthctl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "berthctl",
         abstract: "Administer Berth: the berthd daemon, its namespaces, containers and images.",
-        subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self, SnapshotsCommand.self]
+        subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self, SnapshotsCommand.self,
+                      ContainersCommand.self, TasksCommand.self, RunCommand.self]
     )
 
     public init() {}

@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthRPC
 import BerthMetadata
 import BerthSystem
 import Dispatch
@@ -43,7 +44,8 @@ public final class Daemon: Sendable {
         try FileSystem.makeDirectory(config.state, mode: 0o711)
         do {
             let database = try Database(path: config.root + "/metadata.db")
-            let context = DaemonContext(config: config, database: database, logger: logger, plugins: PluginTable())
+            let shims = ShimManager(config: config, logger: logger)
+            let context = DaemonContext(config: config, database: database, logger: logger, shims: shims, plugins: PluginTable())
             let router = Plugins.load(context)
             let server = APIServer(
                 options: .init(path: config.socketPath, maxFrameBytes: config.maxFrameBytes,
@@ -57,6 +59,8 @@ public final class Daemon: Sendable {
                 "socket.activated": "\(activated != nil)", "methods": "\(router.methods.count)",
             ])
             Systemd.notify("READY=1\nSTATUS=serving on \(config.socketPath)\nMAINPID=\(getpid())")
+            // Shims are found again in the background: a slow one never delays serving.
+            Task { await shims.reconnectAll() }
             return Running(server: server, context: context, lock: lock, methods: router.methods)
         } catch {
             lock.release()

@@ -27,6 +27,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxFrameBytes = Frame.defaultMaxPayload
     public var frameTimeoutSeconds: Double = 30
     public var maxConnections = 1024
+    /// Deadline of each call berthd makes into a shim.
+    public var shimTimeoutSeconds: Double = 10
     public var logLevel = "info"
 
     public init() {}
@@ -41,6 +43,7 @@ public struct DaemonConfig: Sendable, Equatable {
             var maxFrameBytes: Int?
             var frameTimeoutSeconds: Double?
             var maxConnections: Int?
+            var shimTimeoutSeconds: Double?
         }
         struct Log: Decodable { var level: String? }
         var root: String?
@@ -50,7 +53,7 @@ public struct DaemonConfig: Sendable, Equatable {
 
         static let knownKeys: [String: Set<String>] = [
             "": ["root", "state", "api", "log"],
-            "api": ["address", "group", "max_frame_bytes", "frame_timeout_seconds", "max_connections"],
+            "api": ["address", "group", "max_frame_bytes", "frame_timeout_seconds", "max_connections", "shim_timeout_seconds"],
             "log": ["level"],
         ]
     }
@@ -106,6 +109,7 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.api?.maxFrameBytes { maxFrameBytes = v }
         if let v = file.api?.frameTimeoutSeconds { frameTimeoutSeconds = v }
         if let v = file.api?.maxConnections { maxConnections = v }
+        if let v = file.api?.shimTimeoutSeconds { shimTimeoutSeconds = v }
         if let v = file.log?.level { logLevel = v }
         try validate(source: source)
     }
@@ -120,6 +124,7 @@ public struct DaemonConfig: Sendable, Equatable {
         guard (1024...(1 << 30)).contains(maxFrameBytes) else { throw fail("api.max_frame_bytes must be between 1024 and 1073741824, not \(maxFrameBytes)") }
         guard frameTimeoutSeconds > 0 else { throw fail("api.frame_timeout_seconds must be positive") }
         guard maxConnections > 0 else { throw fail("api.max_connections must be positive") }
+        guard shimTimeoutSeconds > 0 else { throw fail("api.shim_timeout_seconds must be positive") }
         guard Self.logLevels.contains(logLevel) else {
             throw fail("log.level must be one of \(Self.logLevels.joined(separator: ", ")), not \"\(logLevel)\"")
         }

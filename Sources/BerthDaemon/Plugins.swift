@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthRPC
 import BerthMetadata
 import BerthSnapshots
 import Logging
@@ -9,6 +10,8 @@ public struct DaemonContext: Sendable {
     public let config: DaemonConfig
     public let database: Database
     public let logger: Logger
+    /// The task shims, shared by the containers and tasks services.
+    let shims: ShimManager
     /// Filled in as plugins load; read by `system.info`.
     let plugins: PluginTable
     /// Filled by the snapshotter plugins; read by `snapshots.*` and `system.info`.
@@ -54,6 +57,13 @@ enum Plugins {
         },
         PluginRegistration(type: "io.berth.service.v1", id: "snapshots") { context, router in
             SnapshotsService(snapshotters: context.snapshotters, namespaces: NamespaceStore(context.database)).register(&router)
+        },
+        PluginRegistration(type: "io.berth.service.v1", id: "containers") { context, router in
+            ContainersService(store: ContainerStore(context.database), shims: context.shims).register(&router)
+        },
+        PluginRegistration(type: "io.berth.service.v1", id: "tasks") { context, router in
+            TasksService(containers: ContainerStore(context.database), shims: context.shims,
+                         seccompProfile: SeccompProfileLocator.load()).register(&router)
         },
     ]
 

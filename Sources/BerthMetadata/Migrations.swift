@@ -58,6 +58,16 @@ public enum Schema {
             ) STRICT;
             CREATE INDEX snapshots_parent ON snapshots (parent_id);
             """),
+        Migration("containers", """
+            CREATE TABLE containers (
+                namespace  TEXT NOT NULL REFERENCES namespaces(name),
+                id         TEXT NOT NULL,
+                record     TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (namespace, id)
+            ) STRICT;
+            """),
     ]
 }
 

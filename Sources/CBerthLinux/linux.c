@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
+#include <spawn.h>
 
 #define BERTH_STR2(x) #x
 #define BERTH_STR(x) BERTH_STR2(x)
@@ -38,4 +39,8 @@ int berth_try_lock_exclusive(int fd) {
     int rc;
     do { rc = flock(fd, LOCK_EX | LOCK_NB); } while (rc != 0 && errno == EINTR);
     return rc == 0 ? 0 : -errno;
+}
+
+int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return -posix_spawn_file_actions_addclosefrom_np(actions, from);
 }

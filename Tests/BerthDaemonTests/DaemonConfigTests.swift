@@ -1,4 +1,5 @@
 @testable import BerthDaemon
+import BerthRPC
 import Testing
 
 @Suite struct DaemonConfigTests {

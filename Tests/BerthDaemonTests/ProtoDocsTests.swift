@@ -1,5 +1,6 @@
 import BerthAPI
 @testable import BerthDaemon
+import BerthRPC
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthRPC
 import BerthMetadata
 import BerthSnapshots
 import NIOPosix

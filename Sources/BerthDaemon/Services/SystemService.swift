@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthRPC
 import BerthSystem
 import CBerthLinux
 import CSeccomp

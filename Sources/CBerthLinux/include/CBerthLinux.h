@@ -113,4 +113,9 @@ int berth_mknodat(int dirfd, const char *name, unsigned int mode, unsigned long 
 #define BERTH_MS_STRICTATIME (1UL << 24)
 #define BERTH_MNT_DETACH     2
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34, behind _GNU_SOURCE): the
+/// spawned program inherits no descriptor at or above `from` (berthd's sockets among them).
+#include <spawn.h>
+int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
+
 #endif

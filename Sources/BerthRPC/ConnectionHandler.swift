@@ -30,6 +30,14 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var nextTask: UInt64 = 0
     private var peer: PeerCredentials?
     private var refused = false
+    private var rpcConnection: RPCConnection?
+
+    private func connection(_ context: ChannelHandlerContext) -> RPCConnection {
+        if let rpcConnection { return rpcConnection }
+        let made = RPCConnection(channel: context.channel)
+        rpcConnection = made
+        return made
+    }
 
     init(router: Router, access: AccessPolicy, logger: Logger, maxResponseBytes: Int = Frame.defaultMaxPayload) {
         self.router = router
@@ -77,7 +85,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let error = BerthError(.resourceExhausted, "more than \(Self.maxInFlight) calls in flight on one connection")
             return head.hasID ? reply(context, RPCMessage.error(id: head.id, error)) : ()
         }
-        let callContext = CallContext(peer: peer, method: method, logger: logger)
+        let callContext = CallContext(peer: peer, method: method, logger: logger, connection: connection(context))
         let channel = context.channel
         let taskID = nextTask
         nextTask += 1
@@ -121,6 +129,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        rpcConnection?.closed()
         for task in tasks.values { task.cancel() }
         tasks.removeAll()
         context.fireChannelInactive()

@@ -8,6 +8,16 @@ public struct CallContext: Sendable {
     public let peer: PeerCredentials?
     public let method: String
     public let logger: Logger
+    /// The connection the call came on, for server-to-client notifications
+    /// (subscriptions); nil for in-process callers.
+    public let connection: RPCConnection?
+
+    public init(peer: PeerCredentials?, method: String, logger: Logger, connection: RPCConnection? = nil) {
+        self.peer = peer
+        self.method = method
+        self.logger = logger
+        self.connection = connection
+    }
 }
 
 /// The daemon's method table: each `APIMethod` bound to a handler.

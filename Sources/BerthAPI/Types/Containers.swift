@@ -1,0 +1,82 @@
+import BerthOCI
+
+/// A container: metadata only (a spec, a runtime, labels); its running process is a task.
+public struct Container: Codable, Sendable, Equatable {
+    public struct Runtime: Codable, Sendable, Equatable {
+        /// `berth` (the default), `runc` or `crun`.
+        public var name: String
+        public var options: [String: String]?
+        public init(name: String = "berth", options: [String: String]? = nil) {
+            self.name = name
+            self.options = options
+        }
+    }
+
+    public var id: String
+    public var image: String?
+    public var runtime: Runtime
+    public var spec: Spec
+    public var snapshotter: String?
+    public var snapshotKey: String?
+    public var labels: [String: String]
+    public var createdAt: String?
+    public var updatedAt: String?
+
+    public init(id: String, image: String? = nil, runtime: Runtime = Runtime(), spec: Spec, snapshotter: String? = nil,
+                snapshotKey: String? = nil, labels: [String: String] = [:], createdAt: String? = nil, updatedAt: String? = nil) {
+        self.id = id
+        self.image = image
+        self.runtime = runtime
+        self.spec = spec
+        self.snapshotter = snapshotter
+        self.snapshotKey = snapshotKey
+        self.labels = labels
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+public struct CreateContainerRequest: Codable, Sendable, Equatable {
+    public var namespace: String?
+    public var container: Container
+    public init(namespace: String? = nil, container: Container) {
+        self.namespace = namespace
+        self.container = container
+    }
+}
+
+public struct ContainerRequest: Codable, Sendable, Equatable {
+    public var namespace: String?
+    public var id: String
+    public init(namespace: String? = nil, id: String) {
+        self.namespace = namespace
+        self.id = id
+    }
+}
+
+public struct NamespaceRequest: Codable, Sendable, Equatable {
+    public var namespace: String?
+    public init(namespace: String? = nil) { self.namespace = namespace }
+}
+
+/// `updateMask`: `labels`, `labels.<key>`, `spec`, `image` (containerd's field masks).
+public struct UpdateContainerRequest: Codable, Sendable, Equatable {
+    public var namespace: String?
+    public var container: Container
+    public var updateMask: [String]?
+    public init(namespace: String? = nil, container: Container, updateMask: [String]? = nil) {
+        self.namespace = namespace
+        self.container = container
+        self.updateMask = updateMask
+    }
+}
+
+public struct ContainerResponse: Codable, Sendable, Equatable {
+    public var container: Container
+    public init(container: Container) { self.container = container }
+}
+
+public struct ListContainersResponse: Codable, Sendable, Equatable {
+    public var containers: [Container]
+    public init(containers: [Container]) { self.containers = containers }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import BerthAPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berthctl run`, shaped like `ctr run`: create the container and its task, stream its
+/// output, and exit with its exit status.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a container: berthctl run [flags] (IMAGE | --rootfs DIR) ID [CMD [ARG...]]")
+
+    @OptionGroup var globals: GlobalOptions
+    @OptionGroup var specOptions: SpecOptions
+    @Option(help: "Root file system directory.") var rootfs: String?
+    @Flag(help: "Remove the container after it exits.") var rm = false
+    @Flag(name: [.short, .long], help: "Do not wait for the container.") var detach = false
+    @Flag(name: [.short, .long], help: "Allocate a terminal (not supported yet).") var tty = false
+    @Option(help: "Where the task's output goes: file:///path (JSON lines).") var logURI: String?
+    @Argument(help: "The container id (with --rootfs; IMAGE ID when images land).") var id: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var args: [String] = []
+
+    func run() async throws {
+        if tty { throw ValidationError("--tty is not supported yet") }
+        guard let rootfs else { throw ValidationError("images arrive with the images service; use --rootfs DIR") }
+        let root = try absolute(rootfs)
+        let namespace = globals.resolvedNamespace
+        let (spec, labels) = try specOptions.spec(namespace: namespace, id: id, args: args)
+        let logPath = try logURI.map(parseLogURI)
+        let status: Int32 = try await globals.withClient { client in
+            let container = Container(id: id, runtime: .init(name: specOptions.runtime), spec: spec, labels: labels)
+            try await client.call(API.containersCreate, CreateContainerRequest(namespace: namespace, container: container))
+            var streams: OutputStreams?
+            do {
+                var io = TaskIO(logPath: logPath)
+                if !detach && logPath == nil {
+                    streams = try OutputStreams()
+                    io.stdout = streams!.stdoutPath
+                    io.stderr = streams!.stderrPath
+                }
+                try await client.call(API.tasksCreate, CreateTaskRequest(namespace: namespace, containerID: id, rootfs: root, io: io))
+                streams?.startCopying()
+                try await client.call(API.tasksStart, TaskRequest(namespace: namespace, containerID: id))
+            } catch {
+                streams?.cancel()
+                _ = try? await client.call(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
+                _ = try? await client.call(API.containersDelete, ContainerRequest(namespace: namespace, id: id))
+                throw error
+            }
+            if detach { return 0 }
+            let exit = try await client.call(API.tasksWait, TaskRequest(namespace: namespace, containerID: id), timeout: .seconds(365 * 86400))
+            streams?.finish()
+            _ = try? await client.call(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
+            if rm { _ = try? await client.call(API.containersDelete, ContainerRequest(namespace: namespace, id: id)) }
+            return exit.exitStatus
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+func absolute(_ path: String) throws -> String {
+    if path.hasPrefix("/") { return path }
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buffer, buffer.count) != nil else { throw ValidationError("cannot resolve \(path)") }
+    return String(cString: buffer) + "/" + path
+}
+
+func parseLogURI(_ uri: String) throws -> String {
+    guard uri.hasPrefix("file://") else { throw ValidationError("--log-uri must be file:///path") }
+    let path = String(uri.dropFirst("file://".count))
+    guard path.hasPrefix("/") else { throw ValidationError("--log-uri must be an absolute file:///path") }
+    return path
+}
+
+/// FIFOs for a foreground task's stdout and stderr, copied to berthctl's own by threads
+/// until the container closes them.
+final class OutputStreams: @unchecked Sendable {
+    let directory: String
+    var stdoutPath: String { directory + "/stdout" }
+    var stderrPath: String { directory + "/stderr" }
+    private var threads: [pthread_t] = []
+    private var readers: [(Int32, Int32)] = []
+
+    init() throws {
+        var template = Array("/tmp/berthctl-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw ValidationError("mkdtemp failed") }
+        directory = String(cString: made)
+        for (path, target) in [(stdoutPath, Int32(1)), (stderrPath, 2)] {
+            guard mkfifo(path, 0o600) == 0 else { throw ValidationError("mkfifo \(path) failed") }
+            // O_RDWR|O_NONBLOCK opens without a writer; then reads block until data or EOF.
+            let fd = open(path, O_RDONLY | O_NONBLOCK)
+            guard fd >= 0 else { throw ValidationError("open \(path) failed") }
+            readers.append((fd, target))
+        }
+    }
+
+    /// Starts copying, once the task exists: its process now holds the write ends, so
+    /// end of file means the process (and everything it shared them with) is gone.
+    func startCopying() {
+        for (fd, target) in readers {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            threads.append(copyThread(from: fd, to: target))
+        }
+        readers.removeAll()
+    }
+
+    /// Waits until both streams reached EOF, then removes the FIFOs.
+    func finish() {
+        for thread in threads { pthread_join(thread, nil) }
+        cancel()
+    }
+
+    func cancel() {
+        for (fd, _) in readers { close(fd) }
+        readers.removeAll()
+        unlink(stdoutPath)
+        unlink(stderrPath)
+        rmdir(directory)
+    }
+}
+
+private final class CopyJob {
+    let from: Int32, to: Int32
+    init(from: Int32, to: Int32) { self.from = from; self.to = to }
+}
+
+/// A joinable thread copying `from` to `to` until EOF.
+private func copyThread(from: Int32, to: Int32) -> pthread_t {
+    var thread = pthread_t()
+    let job = Unmanaged.passRetained(CopyJob(from: from, to: to)).toOpaque()
+    pthread_create(&thread, nil, { raw in
+        let job = Unmanaged<CopyJob>.fromOpaque(raw!).takeRetainedValue()
+        var buffer = [UInt8](repeating: 0, count: 32768)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(job.from, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            _ = buffer.withUnsafeBytes { write(job.to, $0.baseAddress, n) }
+        }
+        close(job.from)
+        return nil
+    }, job)
+    return thread
+}

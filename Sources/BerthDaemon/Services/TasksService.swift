@@ -1,0 +1,134 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import BerthAPI
+import BerthMetadata
+import BerthOCI
+import BerthRPC
+import BerthShim
+import BerthSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tasks.*`: a container's running process, through its shim. The daemon writes the
+/// bundle (config.json from the container's spec), starts the shim, and forwards each
+/// call with a deadline.
+struct TasksService: Sendable {
+    let containers: ContainerStore
+    let shims: ShimManager
+    let seccompProfile: Spec.Seccomp?
+
+    func register(_ router: inout Router) {
+        router.register(API.tasksCreate) { params, _ in try await create(params) }
+        router.register(API.tasksStart) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            return TaskPidResponse(pid: try await shim.client.call(ShimAPI.start, ShimProcessRequest(execID: params.execID)).pid)
+        }
+        router.register(API.tasksGet) { params, _ in
+            TaskResponse(task: try await info(params.namespace ?? "default", params.containerID, execID: params.execID))
+        }
+        router.register(API.tasksList) { params, _ in
+            let namespace = params.namespace ?? "default"
+            let tasks = await withTaskGroup(of: TaskInfo.self) { group in
+                for (id, _) in shims.all(namespace: namespace) {
+                    group.addTask { (try? await info(namespace, id, execID: nil)) ?? TaskInfo(id: id, pid: 0, status: "unknown") }
+                }
+                return await group.reduce(into: [TaskInfo]()) { $0.append($1) }
+            } + shims.deadTasks(namespace: namespace).map { id, exit in
+                TaskInfo(id: id, pid: exit.pid, status: "stopped", exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+            }
+            return ListTasksResponse(tasks: tasks.sorted { $0.id < $1.id })
+        }
+        router.register(API.tasksKill) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            try await shim.client.call(ShimAPI.kill, ShimKillRequest(execID: params.execID, signal: params.signal, all: params.all))
+            return Empty()
+        }
+        router.register(API.tasksDelete) { params, _ in
+            let namespace = params.namespace ?? "default"
+            if params.execID == nil, let exit = shims.forgetDead(namespace, params.containerID) {
+                return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+            }
+            let shim = try shims.handle(namespace, params.containerID)
+            let exit = try await shim.client.call(ShimAPI.delete, ShimProcessRequest(execID: params.execID))
+            if params.execID == nil { await shims.remove(namespace, params.containerID) }
+            return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+        }
+        router.register(API.tasksWait) { params, _ in
+            if params.execID == nil, let exit = shims.deadTask(params.namespace ?? "default", params.containerID) {
+                return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+            }
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            // No deadline: a wait lasts as long as the process.
+            let exit = try await shim.client.call(ShimAPI.wait, ShimProcessRequest(execID: params.execID), timeout: .seconds(365 * 86400))
+            return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+        }
+        router.register(API.tasksPids) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            return TaskPidsResponse(pids: try await shim.client.call(ShimAPI.pids, ShimProcessRequest()).pids)
+        }
+        router.register(API.tasksPause) { params, _ in
+            try await shims.handle(params.namespace ?? "default", params.containerID).client.call(ShimAPI.pause, ShimProcessRequest())
+            return Empty()
+        }
+        router.register(API.tasksResume) { params, _ in
+            try await shims.handle(params.namespace ?? "default", params.containerID).client.call(ShimAPI.resume, ShimProcessRequest())
+            return Empty()
+        }
+        router.register(API.tasksExec) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            try await shim.client.call(ShimAPI.exec, ShimExecRequest(execID: params.execID, process: params.process, stdio: stdio(params.io)))
+            return Empty()
+        }
+    }
+
+    func info(_ namespace: String, _ id: String, execID: String?) async throws -> TaskInfo {
+        if execID == nil, let exit = shims.deadTask(namespace, id) {
+            return TaskInfo(id: id, pid: exit.pid, status: "stopped", exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
+        }
+        let shim = try shims.handle(namespace, id)
+        let state = try await shim.client.call(ShimAPI.state, ShimProcessRequest(execID: execID))
+        return TaskInfo(id: id, execID: execID, pid: state.pid, status: state.status, exitStatus: state.exitStatus, exitedAt: state.exitedAt)
+    }
+
+    func stdio(_ io: TaskIO?) -> ShimStdio {
+        ShimStdio(stdin: io?.stdin, stdout: io?.stdout, stderr: io?.stderr, logPath: io?.logPath, terminal: io?.terminal)
+    }
+
+    func create(_ params: CreateTaskRequest) async throws -> TaskPidResponse {
+        let namespace = params.namespace ?? "default"
+        let container = try containers.get(namespace: namespace, id: params.containerID)
+        if (try? shims.handle(namespace, container.id)) != nil {
+            throw BerthError.alreadyExists("container \"\(container.id)\" already has a task")
+        }
+        guard let rootfs = params.rootfs else { throw BerthError.invalidArgument("tasks.create needs rootfs (a directory) until images land") }
+        guard rootfs.hasPrefix("/"), FileSystem.fileType(rootfs) == S_IFDIR else {
+            throw BerthError.invalidArgument("rootfs \"\(rootfs)\" must be an absolute path to a directory")
+        }
+        if params.io?.terminal == true { throw BerthError(.notImplemented, "terminals are not supported by the shim yet") }
+        let bundle = shims.bundle(namespace, container.id)
+        try FileSystem.makeDirectory(bundle, mode: 0o711)
+        do {
+            var spec = container.spec
+            spec.root = Spec.Root(path: rootfs, readonly: spec.root?.readonly)
+            if spec.linux?.seccomp == nil, container.labels["io.berth.seccomp"] != "unconfined", let profile = seccompProfile {
+                spec.linux?.seccomp = profile
+            }
+            try FileSystem.writeAtomically(bundle + "/config.json", try WireJSON.encode(spec), mode: 0o600)
+            let shim = try await shims.launch(namespace: namespace, container: container, bundle: bundle)
+            do {
+                let created = try await shim.client.call(ShimAPI.create, ShimCreateRequest(stdio: stdio(params.io)))
+                return TaskPidResponse(pid: created.pid)
+            } catch {
+                await shims.remove(namespace, container.id)
+                throw error
+            }
+        } catch {
+            try? removeDirectory(bundle)
+            throw error
+        }
+    }
+}

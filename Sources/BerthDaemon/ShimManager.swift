@@ -1,0 +1,274 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import BerthAPI
+import BerthMetadata
+import BerthOCI
+import BerthShim
+import BerthSystem
+import CBerthLinux
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// berthd's side of the shims: starts one per task, keeps a connection to each, finds
+/// them again after a restart (from each bundle's bootstrap.json), and cleans up after
+/// shims that died. Every call into a shim has a deadline, so one hung shim only
+/// affects its own container.
+final class ShimManager: Sendable {
+    struct Handle: Sendable {
+        let bootstrap: ShimBootstrap
+        let client: BerthClient
+    }
+
+    let config: DaemonConfig
+    let logger: Logger
+    /// Deadline of every call into a shim (task.wait excepted): `[api] shim_timeout_seconds`.
+    let callTimeout: Duration
+    private let shims = Mutex<[String: Handle]>([:])
+    /// Tasks whose shim died: their last exit, until the task is deleted.
+    private let dead = Mutex<[String: ExitRecord]>([:])
+
+    init(config: DaemonConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        callTimeout = .milliseconds(Int64(config.shimTimeoutSeconds * 1000))
+    }
+
+    /// The exit of a task whose shim died, if it did.
+    func deadTask(_ namespace: String, _ id: String) -> ExitRecord? {
+        dead.withLock { $0[Self.key(namespace, id)] }
+    }
+
+    /// Every task of `namespace` whose shim died, with its exit.
+    func deadTasks(namespace: String) -> [(String, ExitRecord)] {
+        dead.withLock { map in map.filter { $0.key.hasPrefix(namespace + "/") }.map { (String($0.key.dropFirst(namespace.count + 1)), $0.value) } }
+    }
+
+    func forgetDead(_ namespace: String, _ id: String) -> ExitRecord? {
+        dead.withLock { $0.removeValue(forKey: Self.key(namespace, id)) }
+    }
+
+    /// Watches a shim's connection: when it closes while the task is still ours, the
+    /// shim died. Its container is then cleaned up (`berth-shim delete`, the cgroup's
+    /// processes killed) and reported stopped with the exit the shim recorded, or 255.
+    private func monitor(_ handle: Handle, namespace: String, id: String) {
+        let client = handle.client
+        Task { [self] in
+            _ = try? await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: 0))
+            for await _ in client.notifications {}
+            let stillOurs = shims.withLock { map -> Bool in
+                guard let current = map[Self.key(namespace, id)], current.client === client else { return false }
+                map[Self.key(namespace, id)] = nil
+                return true
+            }
+            guard stillOurs else { return }
+            logger.warning("shim died", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
+            await cleanUpDeadShim(bundle: handle.bootstrap.bundle, namespace: namespace, id: id)
+        }
+    }
+
+    private func cleanUpDeadShim(bundle: String, namespace: String, id: String) async {
+        if let shim = Self.binary(named: "berth-shim") {
+            _ = try? await runBlocking { try runCapturing([shim, "delete", bundle], input: []) }
+        }
+        if let spec = try? readSpec(bundle), let path = spec.linux?.cgroupsPath { killCgroup(path) }
+        let exit = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
+        dead.withLock { $0[Self.key(namespace, id)] = exit }
+        try? removeDirectory(bundle)
+    }
+
+    static func key(_ namespace: String, _ id: String) -> String { namespace + "/" + id }
+
+    var tasksDirectory: String { config.state + "/tasks" }
+    func bundle(_ namespace: String, _ id: String) -> String { tasksDirectory + "/\(namespace)/\(id)" }
+
+    /// The executable for a runtime name: the berth binaries sit beside berthd; runc and
+    /// crun are looked up on PATH.
+    static func binary(named name: String) -> String? {
+        let own = FileSystem.parentDirectory(of: selfExecutable())
+        if name.hasPrefix("berth"), access(own + "/" + name, X_OK) == 0 { return own + "/" + name }
+        let path = String(cString: getenv("PATH") ?? strdup("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
+        for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 { return "\(dir)/\(name)" }
+        return nil
+    }
+
+    static func runtimeBinary(_ runtime: String) throws -> String {
+        let name = runtime == "berth" ? "berth-runtime" : runtime
+        guard let path = binary(named: name) else { throw BerthError.failedPrecondition("runtime \(runtime) (\(name)) is not installed") }
+        return path
+    }
+
+    /// Starts the shim of a task whose bundle is ready, and connects to it.
+    func launch(namespace: String, container: Container, bundle: String) async throws -> Handle {
+        guard let shim = Self.binary(named: "berth-shim") else { throw BerthError.failedPrecondition("berth-shim is not installed beside berthd") }
+        let bootstrap = ShimBootstrap(
+            id: container.id, namespace: namespace, bundle: bundle, runtime: try Self.runtimeBinary(container.runtime.name),
+            runtimeRoot: config.state + "/runtime/\(container.runtime.name)/\(namespace)",
+            address: ShimBootstrap.socketPath(directory: config.state + "/s", namespace: namespace, id: container.id),
+            oomScoreAdj: Self.ownOOMScoreAdj().map { min($0 + 1, 1000) })
+        let input = try WireJSON.encode(bootstrap)
+        let output = try await runBlocking { try runCapturing([shim, "start"], input: input) }
+        struct Started: Decodable { let address: String; let pid: Int32 }
+        guard let started = try? WireJSON.decode(Started.self, from: output) else {
+            throw BerthError.internal("berth-shim start: unexpected output \(String(decoding: output, as: UTF8.self))")
+        }
+        let client = try await BerthClient.connect(to: started.address, timeout: callTimeout)
+        let handle = Handle(bootstrap: bootstrap, client: client)
+        shims.withLock { $0[Self.key(namespace, container.id)] = handle }
+        _ = forgetDead(namespace, container.id)
+        monitor(handle, namespace: namespace, id: container.id)
+        return handle
+    }
+
+    func handle(_ namespace: String, _ id: String) throws -> Handle {
+        guard let handle = shims.withLock({ $0[Self.key(namespace, id)] }) else {
+            throw BerthError.notFound("no task for container \"\(id)\" in namespace \"\(namespace)\"")
+        }
+        return handle
+    }
+
+    func all(namespace: String) -> [(String, Handle)] {
+        shims.withLock { map in map.filter { $0.key.hasPrefix(namespace + "/") }.map { (String($0.key.dropFirst(namespace.count + 1)), $0.value) } }
+    }
+
+    /// Forgets a task's shim after asking it to exit, and removes its bundle.
+    func remove(_ namespace: String, _ id: String) async {
+        _ = forgetDead(namespace, id)
+        guard let handle = shims.withLock({ $0.removeValue(forKey: Self.key(namespace, id)) }) else { return }
+        _ = try? await handle.client.call(ShimAPI.shutdown, Empty(), timeout: .seconds(2))
+        handle.client.close()
+        _ = try? removeDirectory(handle.bootstrap.bundle)
+    }
+
+    /// After a restart: reconnects to every live shim found in the bundles, in the
+    /// background; a shim that is gone is cleaned up with `berth-shim delete`, which
+    /// records exit 255 when the shim never recorded one.
+    func reconnectAll() async {
+        for namespace in listDirectory(tasksDirectory) {
+            for id in listDirectory(tasksDirectory + "/" + namespace) {
+                let bundle = bundle(namespace, id)
+                guard let bootstrap = try? ShimBootstrap.read(from: bundle) else { continue }
+                do {
+                    let client = try await BerthClient.connect(to: bootstrap.address, timeout: callTimeout)
+                    _ = try await client.call(ShimAPI.connect, Empty())
+                    let handle = Handle(bootstrap: bootstrap, client: client)
+                    shims.withLock { $0[Self.key(namespace, id)] = handle }
+                    monitor(handle, namespace: namespace, id: id)
+                    logger.info("reconnected to shim", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
+                } catch {
+                    logger.warning("shim is gone; cleaning up", metadata: ["namespace": "\(namespace)", "container.id": "\(id)", "error": "\(error)"])
+                    shims.withLock { $0[Self.key(namespace, id)] = nil }
+                    await cleanUpDeadShim(bundle: bundle, namespace: namespace, id: id)
+                }
+            }
+        }
+    }
+
+    func readSpec(_ bundle: String) throws -> Spec {
+        try WireJSON.decode(Spec.self, from: try FileSystem.readFile(bundle + "/config.json", limit: 64 << 20))
+    }
+
+    static func ownOOMScoreAdj() -> Int? {
+        guard let bytes = try? FileSystem.readFile("/proc/self/oom_score_adj", limit: 64) else { return nil }
+        return Int(String(decoding: bytes, as: UTF8.self).filter { $0 == "-" || $0.isNumber })
+    }
+}
+
+/// Kills every process of a cgroup path in each v1 hierarchy (or v2), best effort.
+func killCgroup(_ path: String) {
+    for base in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"] {
+        guard let bytes = try? FileSystem.readFile(base + path + "/cgroup.procs", limit: 1 << 20) else { continue }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            if let pid = Int32(line) { kill(pid, SIGKILL) }
+        }
+    }
+}
+
+func selfExecutable() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/usr/local/bin/berthd"
+}
+
+func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}
+
+func removeDirectory(_ path: String) throws {
+    if FileSystem.fileType(path) == S_IFDIR {
+        for name in listDirectory(path) { try removeDirectory(path + "/" + name) }
+        if rmdir(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, stage: "rmdir \(path)") }
+    } else if unlink(path) != 0 && errno != ENOENT {
+        throw SystemError(errno: errno, stage: "unlink \(path)")
+    }
+}
+
+/// Runs blocking work on a thread of its own, off Swift's cooperative pool.
+func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        startThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+/// Runs a command with `input` on its stdin and returns its stdout; non-zero exit throws
+/// with its stderr.
+func runCapturing(_ argv: [String], input: [UInt8]) throws -> [UInt8] {
+    var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+    guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SystemError(errno: errno, stage: "pipe") }
+    for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    // Nothing of berthd's (its API socket above all) may leak into a shim.
+    _ = berth_spawn_actions_closefrom(&actions, 3)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    var pid: pid_t = 0
+    let pointers = argv.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    let rc = posix_spawn(&pid, argv[0], &actions, &attributes, pointers, environ)
+    close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
+    guard rc == 0 else { close(inPipe[1]); close(outPipe[0]); close(errPipe[0]); throw SystemError(errno: rc, stage: "run \(argv[0])") }
+    _ = input.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
+    close(inPipe[1])
+    func drain(_ fd: Int32) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            out += chunk[0..<n]
+        }
+        close(fd)
+        return out
+    }
+    let stdout = drain(outPipe[0])
+    let stderr = drain(errPipe[0])
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    guard status == 0 else {
+        throw BerthError.internal("\(argv.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; "))")
+    }
+    return stdout
+}

@@ -1,0 +1,171 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import BerthAPI
+import BerthSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The stdio of one container process, as the shim sets it up.
+///
+/// A FIFO or file named by the client is opened by the shim and handed to the process
+/// directly (a FIFO `O_RDWR`, so opening never blocks on a missing reader, as
+/// containerd's fifo package does). With a log path, stdout and stderr go through pipes
+/// to copier threads that append JSON lines to the log — so the container never blocks
+/// because berthd or a client is away.
+final class ProcessIO: @unchecked Sendable {
+    /// The descriptors to give the runtime as 0, 1, 2 (-1: /dev/null).
+    private(set) var child: (stdin: Int32, stdout: Int32, stderr: Int32) = (-1, -1, -1)
+    private var opened: [Int32] = []
+
+    init(_ stdio: ShimStdio) throws {
+        do {
+            child.stdin = try stdio.stdin.map { try openPath($0, write: false) } ?? -1
+            if let log = stdio.logPath {
+                let writer = try LogWriter(path: log)
+                child.stdout = try pipeToLog(writer, stream: "stdout", tee: stdio.stdout)
+                child.stderr = try pipeToLog(writer, stream: "stderr", tee: stdio.stderr)
+            } else {
+                child.stdout = try stdio.stdout.map { try openPath($0, write: true) } ?? -1
+                child.stderr = try stdio.stderr.map { try openPath($0, write: true) } ?? -1
+            }
+        } catch {
+            closeChildEnds()
+            throw error
+        }
+    }
+
+    /// Closes the shim's copies of what the process holds (after the runtime has them).
+    func closeChildEnds() {
+        opened.forEach { close($0) }
+        opened.removeAll()
+    }
+
+    private func openPath(_ path: String, write: Bool) throws -> Int32 {
+        let isFIFO = FileSystem.fileType(path) == S_IFIFO
+        let flags = isFIFO ? O_RDWR : (write ? O_WRONLY | O_CREAT | O_APPEND : O_RDONLY)
+        let fd = open(path, flags | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BerthError.invalidArgument("cannot open stdio \(path): \(SystemError(errno: errno, stage: "open"))") }
+        opened.append(fd)
+        return fd
+    }
+
+    /// A pipe whose read end a thread copies into the log (and into `tee`, if given).
+    private func pipeToLog(_ writer: LogWriter, stream: String, tee: String?) throws -> Int32 {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw BerthError.internal("pipe: errno \(errno)") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        opened.append(fds[1])
+        let teeFD = try tee.map { try openPath($0, write: true) }
+        if let teeFD { opened.removeAll { $0 == teeFD } } // the copier owns it
+        let readEnd = fds[0]
+        startThread {
+            var buffer = [UInt8](repeating: 0, count: 32768)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                let chunk = Array(buffer[0..<n])
+                writer.append(stream: stream, chunk)
+                if let teeFD { _ = chunk.withUnsafeBytes { write(teeFD, $0.baseAddress, $0.count) } }
+            }
+            close(readEnd)
+            if let teeFD { close(teeFD) }
+        }
+        return fds[1]
+    }
+}
+
+/// Appends `{"log":…,"stream":…,"time":…}` lines to a file, rotating it to `<path>.1`
+/// when it passes `maxBytes`. Shared by a process's stdout and stderr copiers.
+final class LogWriter: @unchecked Sendable {
+    let path: String
+    let maxBytes: Int
+    private var fd: Int32
+    private var size: Int
+    private let lock = NSLockLite()
+
+    init(path: String, maxBytes: Int = 16 << 20) throws {
+        self.path = path
+        self.maxBytes = maxBytes
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BerthError.invalidArgument("cannot open log \(path): \(SystemError(errno: errno, stage: "open"))") }
+        var st = stat()
+        fstat(fd, &st)
+        size = Int(st.st_size)
+    }
+
+    struct Line: Encodable {
+        let log: String
+        let stream: String
+        let time: String
+    }
+
+    func append(stream: String, _ bytes: [UInt8]) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let encoded = try? encoder.encode(Line(log: String(decoding: bytes, as: UTF8.self), stream: stream, time: rfc3339Now())) else { return }
+        lock.locked {
+            if size + encoded.count + 1 > maxBytes { rotate() }
+            var line = Array(encoded)
+            line.append(0x0a)
+            let n = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n > 0 { size += n }
+        }
+    }
+
+    private func rotate() {
+        rename(path, path + ".1")
+        close(fd)
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        size = 0
+    }
+}
+
+/// A pthread mutex (the shim avoids Foundation's NSLock to stay small).
+final class NSLockLite: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
+
+/// Runs `body` on a new detached thread (off Swift's cooperative pool).
+public func startThread(_ body: @escaping () -> Void) {
+    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    pthread_attr_setstacksize(&attributes, 256 << 10)
+    pthread_create(&thread, &attributes, { raw in
+        let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
+        box.body()
+        return nil
+    }, box)
+    pthread_attr_destroy(&attributes)
+}
+
+/// RFC 3339 with nanoseconds, UTC.
+func rfc3339Now() -> String {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    var t = time_t(ts.tv_sec)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    func pad(_ n: Int, _ w: Int) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: max(0, w - s.count)) + s
+    }
+    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
+        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec, 9))Z"
+}

@@ -1,0 +1,85 @@
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The shim's one reaper: every child (runtime invocations, the container's init, exec'd
+/// processes reparented to the subreaper shim) is reaped here and only here, so no exit
+/// is lost to another `waitpid`. A caller waiting for a pid gets its status even when
+/// the process exited before the caller asked (statuses are kept until claimed).
+public final class Reaper: @unchecked Sendable {
+    private struct State {
+        var waiters: [Int32: [CheckedContinuation<Int32, Never>]] = [:]
+        var unclaimed: [Int32: Int32] = [:]
+        var order: [Int32] = []
+    }
+
+    /// Unclaimed statuses kept at most (orphans reparented to the shim are never claimed).
+    static let maxUnclaimed = 1024
+
+    private let state = Mutex(State())
+    /// Set once in start(); kept alive for the life of the shim.
+    private var source: (any DispatchSourceSignal)?
+
+    public init() {}
+
+    /// Starts reaping on SIGCHLD.
+    public func start() {
+        signal(SIGCHLD, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGCHLD)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        let src = DispatchSource.makeSignalSource(signal: SIGCHLD, queue: DispatchQueue(label: "berth-shim.reaper"))
+        src.setEventHandler { [self] in reapAll() }
+        src.resume()
+        source = src
+        reapAll() // anything that exited before the source existed
+    }
+
+    /// Reaps every child that has exited.
+    public func reapAll() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            deliver(pid: pid, status: status)
+        }
+    }
+
+    private func deliver(pid: Int32, status: Int32) {
+        let waiters = state.withLock { s -> [CheckedContinuation<Int32, Never>] in
+            if let w = s.waiters.removeValue(forKey: pid) { return w }
+            s.unclaimed[pid] = status
+            s.order.append(pid)
+            if s.order.count > Self.maxUnclaimed {
+                let old = s.order.removeFirst()
+                s.unclaimed.removeValue(forKey: old)
+            }
+            return []
+        }
+        waiters.forEach { $0.resume(returning: status) }
+    }
+
+    /// The raw wait status of `pid`, waiting until it exits.
+    public func wait(for pid: Int32) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> Int32? in
+                if let status = s.unclaimed.removeValue(forKey: pid) {
+                    s.order.removeAll { $0 == pid }
+                    return status
+                }
+                s.waiters[pid, default: []].append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// A wait status as a shell reports it: the exit code, or 128 + the signal.
+public func exitCode(fromWaitStatus status: Int32) -> Int32 {
+    let signal = status & 0x7f
+    return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+}

@@ -1,0 +1,136 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import BerthAPI
+import BerthRPC
+import BerthSystem
+import CBerthLinux
+import CBerthRuntime
+import Logging
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// berth-shim's three commands. `start` is run by berthd in the bundle directory with
+/// the bootstrap on stdin; it binds the socket, starts the serving shim in a new
+/// session, prints `{"address","pid"}` and exits. `serve` is that shim. `delete` cleans
+/// up after a shim that died.
+public enum Shim {
+    /// The listening socket's descriptor in the serving shim.
+    static let listenFD: Int32 = 3
+
+    public static func start() throws {
+        let input = readAll(fd: 0)
+        var bootstrap = try JSONDecoder().decode(ShimBootstrap.self, from: Data(input))
+        let directory = FileSystem.parentDirectory(of: bootstrap.address)
+        try FileSystem.makeDirectory(directory, mode: 0o700)
+        let listener = try bindListener(bootstrap.address)
+        defer { close(listener) }
+        // Written before the serving shim starts: it reads it at once.
+        bootstrap.shimPid = nil
+        try bootstrap.write(to: bootstrap.bundle)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, listener, listenFD)
+        _ = berth_spawn_actions_closefrom(&actions, listenFD + 1)
+        for target in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(0x80)) // POSIX_SPAWN_SETSID: a new session, detached from berthd
+        let exe = "/proc/self/exe"
+        let argv = [strdup("berth-shim"), strdup("serve"), strdup(bootstrap.bundle), nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, exe, &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw SystemError(errno: rc, stage: "start the serving shim") }
+        struct Started: Encodable { let address: String; let pid: Int32 }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(Started(address: bootstrap.address, pid: pid)), as: UTF8.self))
+    }
+
+    public static func serve(bundle: String) async throws {
+        _ = berth_set_child_subreaper()
+        var bootstrap = try ShimBootstrap.read(from: bundle)
+        if let adj = bootstrap.oomScoreAdj {
+            let fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)
+            if fd >= 0 { _ = Array("\(adj)".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
+        }
+        // Record who serves this bundle, for a restarted berthd and for `berth-shim delete`.
+        bootstrap.shimPid = getpid()
+        try bootstrap.write(to: bundle)
+        var logger = Logger(label: "berth-shim")
+        logger.logLevel = .error
+        let reaper = Reaper()
+        reaper.start()
+        let done = AsyncStream<Void>.makeStream()
+        let service = TaskService(bootstrap: bootstrap, reaper: reaper) { done.continuation.yield() }
+        var router = Router()
+        service.register(&router)
+        let server = APIServer(options: .init(path: bootstrap.address), router: router, logger: logger)
+        try await server.start(listenFD: listenFD)
+        for await _ in done.stream { break }
+        try await Task.sleep(for: .milliseconds(50)) // let the shutdown response go out
+        await server.stop()
+        unlink(bootstrap.address)
+    }
+
+    /// `berth-shim delete`, run in the bundle of a shim that died: force-deletes the
+    /// container through the runtime and records exit 255 when no exit was recorded.
+    public static func delete(bundle: String) throws {
+        let bootstrap = try ShimBootstrap.read(from: bundle)
+        var pid: pid_t = 0
+        let words: [String] = [bootstrap.runtime, "--root", bootstrap.runtimeRoot, "delete", "--force", bootstrap.id]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        if posix_spawn(&pid, bootstrap.runtime, nil, nil, argv, environ) == 0 {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        let record = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: rfc3339Now())
+        if ExitRecord.read(from: bundle) == nil { try record.write(to: bundle) }
+        unlink(bootstrap.address)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(record), as: UTF8.self))
+    }
+
+    static func bindListener(_ path: String) throws -> Int32 {
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError(errno: errno, stage: "socket") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); throw SystemError(errno: ENAMETOOLONG, stage: "shim socket \(path)") }
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+        let previous = umask(0o177)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        umask(previous)
+        guard rc == 0, listen(fd, 64) == 0 else {
+            let err = errno
+            close(fd)
+            throw SystemError(errno: err, stage: "bind shim socket \(path)")
+        }
+        return fd
+    }
+
+    static func readAll(fd: Int32) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return out }
+            out += chunk[0..<n]
+        }
+    }
+}

@@ -1,0 +1,263 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import BerthAPI
+import BerthOCI
+import BerthRPC
+import BerthSystem
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The shim's `task.*` service: one container's init and its exec'd processes.
+///
+/// Every process is watched from the moment its pid is known (`Reaper.wait` keeps a
+/// status that arrives early), so no exit is lost. The init's exit is written to
+/// `<bundle>/exit.json` before the `/tasks/exit` event is published.
+final class TaskService: Sendable {
+    struct Process {
+        var pid: Int32 = 0
+        var status = "created"
+        var exit: ExitRecord?
+        var waiters: [CheckedContinuation<ExitRecord, Never>] = []
+    }
+
+    private struct State {
+        var initProcess: Process?
+        var execs: [String: Process] = [:]
+    }
+
+    let bootstrap: ShimBootstrap
+    let runner: RuntimeRunner
+    let reaper: Reaper
+    let events = ShimEventLog()
+    private let state = Mutex(State())
+    /// Called when the shim should exit (after `task.shutdown`).
+    let onShutdown: @Sendable () -> Void
+
+    init(bootstrap: ShimBootstrap, reaper: Reaper, onShutdown: @escaping @Sendable () -> Void) {
+        self.bootstrap = bootstrap
+        self.reaper = reaper
+        self.onShutdown = onShutdown
+        runner = RuntimeRunner(runtime: bootstrap.runtime, root: bootstrap.runtimeRoot,
+                               logPath: bootstrap.bundle + "/runtime.log", reaper: reaper)
+    }
+
+    var id: String { bootstrap.id }
+
+    func register(_ router: inout Router) {
+        router.register(ShimAPI.connect) { [self] _, _ in
+            ShimConnectResponse(shimPid: getpid(), taskPid: state.withLock { $0.initProcess?.pid ?? 0 }, version: "0.1.0")
+        }
+        router.register(ShimAPI.create) { [self] request, _ in try await create(request) }
+        router.register(ShimAPI.start) { [self] request, _ in try await start(request.execID) }
+        router.register(ShimAPI.state) { [self] request, _ in try processState(request.execID) }
+        router.register(ShimAPI.kill) { [self] request, _ in try await kill(request); return Empty() }
+        router.register(ShimAPI.delete) { [self] request, _ in try await delete(request.execID) }
+        router.register(ShimAPI.wait) { [self] request, _ in try await wait(request.execID) }
+        router.register(ShimAPI.pids) { [self] _, _ in try await pids() }
+        router.register(ShimAPI.pause) { [self] _, _ in try await pauseResume(pause: true); return Empty() }
+        router.register(ShimAPI.resume) { [self] _, _ in try await pauseResume(pause: false); return Empty() }
+        router.register(ShimAPI.exec) { [self] request, _ in try await exec(request); return Empty() }
+        router.register(ShimAPI.shutdown) { [self] _, _ in try shutdown(); return Empty() }
+        router.register(ShimAPI.subscribe) { [self] request, context in
+            guard let connection = context.connection else { throw BerthError.invalidArgument("events.subscribe needs a connection") }
+            return ShimSubscribeResponse(lastSeq: events.subscribe(connection, afterSeq: request.afterSeq))
+        }
+    }
+
+    // MARK: init process
+
+    func create(_ request: ShimCreateRequest) async throws -> ShimPidResponse {
+        try state.withLock { s in
+            if s.initProcess != nil { throw BerthError.alreadyExists("task \(id) already exists") }
+            s.initProcess = Process(status: "creating")
+        }
+        let pidFile = bootstrap.bundle + "/init.pid"
+        do {
+            let io = try ProcessIO(request.stdio)
+            defer { io.closeChildEnds() }
+            try await runner.run(["create", "--bundle", bootstrap.bundle, "--pid-file", pidFile, id],
+                                 stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
+        } catch {
+            state.withLock { $0.initProcess = nil }
+            throw error
+        }
+        let pid = try readPid(pidFile)
+        state.withLock { $0.initProcess = Process(pid: pid, status: "created") }
+        watch(pid: pid, execID: nil)
+        events.publish("/tasks/create", ShimEventPayload(containerID: id, pid: pid))
+        return ShimPidResponse(pid: pid)
+    }
+
+    func start(_ execID: String?) async throws -> ShimPidResponse {
+        if execID != nil { throw BerthError.invalidArgument("exec processes start in task.exec") }
+        let pid = try state.withLock { s -> Int32 in
+            guard let p = s.initProcess else { throw BerthError.notFound("task \(id) not created") }
+            guard p.status == "created" else { throw BerthError.failedPrecondition("task \(id) is \(p.status), not created") }
+            return p.pid
+        }
+        try await runner.run(["start", id])
+        state.withLock { s in if s.initProcess?.status == "created" { s.initProcess?.status = "running" } }
+        events.publish("/tasks/start", ShimEventPayload(containerID: id, pid: pid))
+        return ShimPidResponse(pid: pid)
+    }
+
+    /// Follows `pid` until it exits; records and announces the exit exactly once.
+    private func watch(pid: Int32, execID: String?) {
+        Task { [self] in
+            let status = await reaper.wait(for: pid)
+            let record = ExitRecord(pid: pid, exitStatus: exitCode(fromWaitStatus: status), exitedAt: rfc3339Now())
+            if execID == nil { try? record.write(to: bootstrap.bundle) }
+            let waiters = state.withLock { s -> [CheckedContinuation<ExitRecord, Never>] in
+                if let execID {
+                    s.execs[execID]?.status = "stopped"
+                    s.execs[execID]?.exit = record
+                    defer { s.execs[execID]?.waiters = [] }
+                    return s.execs[execID]?.waiters ?? []
+                }
+                s.initProcess?.status = "stopped"
+                s.initProcess?.exit = record
+                defer { s.initProcess?.waiters = [] }
+                return s.initProcess?.waiters ?? []
+            }
+            events.publish("/tasks/exit", ShimEventPayload(containerID: id, execID: execID, pid: pid,
+                                                           exitStatus: record.exitStatus, exitedAt: record.exitedAt))
+            waiters.forEach { $0.resume(returning: record) }
+        }
+    }
+
+    func processState(_ execID: String?) throws -> ShimProcessState {
+        try state.withLock { s in
+            guard let p = execID.map({ s.execs[$0] }) ?? s.initProcess else {
+                throw BerthError.notFound(execID.map { "exec \($0) not found" } ?? "task \(id) not created")
+            }
+            return ShimProcessState(id: id, execID: execID, pid: p.pid, status: p.status,
+                                    exitStatus: p.exit?.exitStatus, exitedAt: p.exit?.exitedAt)
+        }
+    }
+
+    func wait(_ execID: String?) async throws -> ShimExitResponse {
+        _ = try processState(execID) // NotFound for an unknown process
+        let record = await withCheckedContinuation { (c: CheckedContinuation<ExitRecord, Never>) in
+            // nil: registered as a waiter; .some: already exited (or vanished meanwhile).
+            let ready = state.withLock { s -> ExitRecord? in
+                if let execID {
+                    guard s.execs[execID] != nil else { return ExitRecord(pid: 0, exitStatus: 255, exitedAt: rfc3339Now()) }
+                    if let exit = s.execs[execID]!.exit { return exit }
+                    s.execs[execID]!.waiters.append(c)
+                    return nil
+                }
+                guard s.initProcess != nil else { return ExitRecord(pid: 0, exitStatus: 255, exitedAt: rfc3339Now()) }
+                if let exit = s.initProcess!.exit { return exit }
+                s.initProcess!.waiters.append(c)
+                return nil
+            }
+            if let ready { c.resume(returning: ready) }
+        }
+        return ShimExitResponse(pid: record.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt)
+    }
+
+    func kill(_ request: ShimKillRequest) async throws {
+        if let execID = request.execID {
+            let pid = try state.withLock { s -> Int32 in
+                guard let p = s.execs[execID], p.status == "running" else { throw BerthError.notFound("exec \(execID) is not running") }
+                return p.pid
+            }
+            guard Glibc.kill(pid, request.signal) == 0 else { throw BerthError.failedPrecondition("kill exec \(execID): errno \(errno)") }
+            return
+        }
+        let status = try processState(nil).status
+        guard status != "stopped" else { throw BerthError.notFound("task \(id) is not running") }
+        try await runner.run(["kill"] + (request.all == true ? ["--all"] : []) + [id, "\(request.signal)"])
+    }
+
+    func delete(_ execID: String?) async throws -> ShimExitResponse {
+        if let execID {
+            let p = try state.withLock { s -> Process in
+                guard let p = s.execs[execID] else { throw BerthError.notFound("exec \(execID) not found") }
+                guard p.status == "stopped" else { throw BerthError.failedPrecondition("exec \(execID) is \(p.status)") }
+                s.execs[execID] = nil
+                return p
+            }
+            return ShimExitResponse(pid: p.pid, exitStatus: p.exit?.exitStatus ?? 255, exitedAt: p.exit?.exitedAt ?? rfc3339Now())
+        }
+        let p = try state.withLock { s -> Process in
+            guard let p = s.initProcess else { throw BerthError.notFound("task \(id) not created") }
+            guard p.status == "stopped" || p.status == "created" else {
+                throw BerthError.failedPrecondition("task \(id) is \(p.status): kill it before deleting")
+            }
+            return p
+        }
+        try await runner.run(["delete", "--force", id])
+        // A created task that never ran is stopped by the delete: wait for its exit record.
+        var exit = p.exit
+        if exit == nil, let waited = try? await wait(nil) {
+            exit = ExitRecord(pid: waited.pid, exitStatus: waited.exitStatus, exitedAt: waited.exitedAt)
+        }
+        state.withLock { $0.initProcess = nil }
+        let record = exit ?? ExitRecord(pid: p.pid, exitStatus: 255, exitedAt: rfc3339Now())
+        events.publish("/tasks/delete", ShimEventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt))
+        return ShimExitResponse(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt)
+    }
+
+    func pids() async throws -> ShimPidsResponse {
+        let path = bootstrap.bundle + "/pids.json"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BerthError.internal("open \(path): errno \(errno)") }
+        defer { close(fd); unlink(path) }
+        try await runner.run(["ps", "--format", "json", id], stdout: fd)
+        let bytes = try FileSystem.readFile(path, limit: 16 << 20)
+        return ShimPidsResponse(pids: try JSONDecoder().decode([Int32].self, from: Data(bytes)))
+    }
+
+    func pauseResume(pause: Bool) async throws {
+        try await runner.run([pause ? "pause" : "resume", id])
+        state.withLock { s in s.initProcess?.status = pause ? "paused" : "running" }
+        events.publish(pause ? "/tasks/paused" : "/tasks/resumed", ShimEventPayload(containerID: id))
+    }
+
+    func exec(_ request: ShimExecRequest) async throws {
+        try Identifier.validate(request.execID, what: "exec id")
+        try state.withLock { s in
+            guard s.initProcess?.status == "running" else { throw BerthError.failedPrecondition("task \(id) is not running") }
+            if s.execs[request.execID] != nil { throw BerthError.alreadyExists("exec \(request.execID) already exists") }
+            s.execs[request.execID] = Process(status: "creating")
+        }
+        let processFile = bootstrap.bundle + "/exec-\(request.execID).json"
+        let pidFile = bootstrap.bundle + "/exec-\(request.execID).pid"
+        do {
+            try FileSystem.writeAtomically(processFile, Array(try JSONEncoder().encode(request.process)), mode: 0o600)
+            defer { unlink(processFile) }
+            events.publish("/tasks/exec-added", ShimEventPayload(containerID: id, execID: request.execID))
+            let io = try ProcessIO(request.stdio)
+            defer { io.closeChildEnds() }
+            try await runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile, id],
+                                 stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
+        } catch {
+            state.withLock { _ = $0.execs.removeValue(forKey: request.execID) }
+            throw error
+        }
+        let pid = try readPid(pidFile)
+        unlink(pidFile)
+        state.withLock { $0.execs[request.execID] = Process(pid: pid, status: "running") }
+        watch(pid: pid, execID: request.execID)
+        events.publish("/tasks/exec-started", ShimEventPayload(containerID: id, execID: request.execID, pid: pid))
+    }
+
+    func shutdown() throws {
+        let running = state.withLock { s in s.initProcess.map { $0.status != "stopped" } ?? false }
+        if running { throw BerthError.failedPrecondition("task \(id) still has processes: delete it first") }
+        onShutdown()
+    }
+
+    private func readPid(_ path: String) throws -> Int32 {
+        let text = String(decoding: try FileSystem.readFile(path, limit: 64), as: UTF8.self)
+        guard let pid = Int32(text.filter { $0.isNumber }) else { throw BerthError.internal("malformed pid file \(path)") }
+        return pid
+    }
+}
+

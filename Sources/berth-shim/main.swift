@@ -1,0 +1,27 @@
+import BerthShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// berth-shim start | serve BUNDLE | delete [BUNDLE]
+let arguments = CommandLine.arguments
+func fail(_ message: String) -> Never {
+    var line = "berth-shim: \(message)\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    exit(1)
+}
+func currentDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
+}
+
+switch arguments.count > 1 ? arguments[1] : "" {
+case "start":
+    do { try Shim.start() } catch { fail("\(error)") }
+case "serve":
+    do { try await Shim.serve(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }
+case "delete":
+    do { try Shim.delete(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }
+default:
+    fail("usage: berth-shim start | serve BUNDLE | delete [BUNDLE]")
+}
