@@ -52,9 +52,17 @@ let package = Package(
         // MARK: stores and services
         .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI"]),
         .target(
+            name: "BerthEvents",
+            dependencies: [
+                "BerthAPI", "BerthSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthEvents", "BerthMetadata", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,7 +107,11 @@ let package = Package(
         ),
         .testTarget(
             name: "BerthDaemonTests",
-            dependencies: ["BerthDaemon", "BerthAPI", "BerthMetadata", "BerthSystem"]
+            dependencies: ["BerthDaemon", "BerthAPI", "BerthEvents", "BerthMetadata", "BerthSystem"]
+        ),
+        .testTarget(
+            name: "BerthEventsTests",
+            dependencies: ["BerthEvents", "BerthAPI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthSystem"]),
     ]

@@ -53,8 +53,13 @@ public enum API {
     public static let namespacesUpdate = APIMethod<UpdateNamespaceRequest, NamespaceResponse>("namespaces.update")
     public static let namespacesDelete = APIMethod<NamespaceNameRequest, Empty>("namespaces.delete")
 
+    public static let eventsSubscribe = APIMethod<SubscribeEventsRequest, SubscribeEventsResponse>("events.subscribe")
+    public static let eventsUnsubscribe = APIMethod<UnsubscribeEventsRequest, Empty>("events.unsubscribe")
+    public static let eventsPublish = APIMethod<PublishEventRequest, PublishEventResponse>("events.publish")
+
     public static let all: [any AnyAPIMethod] = [
         systemVersion, systemInfo,
         namespacesCreate, namespacesGet, namespacesList, namespacesUpdate, namespacesDelete,
+        eventsSubscribe, eventsUnsubscribe, eventsPublish,
     ]
 }

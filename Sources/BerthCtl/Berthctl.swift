@@ -6,7 +6,7 @@ public struct Berthctl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "berthctl",
         abstract: "Administer Berth: the berthd daemon, its namespaces, containers and images.",
-        subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self]
+        subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self, EventsCommand.self]
     )
 
     public init() {}

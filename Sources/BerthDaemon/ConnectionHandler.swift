@@ -29,11 +29,16 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var nextTask: UInt64 = 0
     private var peer: PeerCredentials?
     private var refused = false
+    private var connection: Connection?
 
     init(router: Router, access: AccessPolicy, logger: Logger) {
         self.router = router
         self.access = access
         self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        connection = Connection(channel: context.channel)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -75,16 +80,18 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let error = BerthError(.resourceExhausted, "more than \(Self.maxInFlight) calls in flight on one connection")
             return head.hasID ? reply(context, RPCMessage.error(id: head.id, error)) : ()
         }
-        let callContext = CallContext(peer: peer, method: method, logger: logger)
+        let callContext = CallContext(peer: peer, method: method, logger: logger, connection: connection)
         let channel = context.channel
         let taskID = nextTask
         nextTask += 1
         let loop = context.eventLoop
         tasks[taskID] = Task { [inFlight, logger] in
             let response: [UInt8]
+            var succeeded = false
             do {
                 let result = try await handler(message, callContext)
                 response = head.id.map { RPCMessage.response(id: $0, resultJSON: result) } ?? []
+                succeeded = true
             } catch let error as BerthError {
                 response = head.hasID ? RPCMessage.error(id: head.id, error) : []
             } catch {
@@ -97,6 +104,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 buffer.writeBytes(response)
                 channel.writeAndFlush(buffer, promise: nil)
             }
+            if succeeded { callContext.replyHooks.run(on: loop) } else { callContext.replyHooks.discard() }
             loop.execute { self.tasks[taskID] = nil }
         }
     }
@@ -115,7 +123,13 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         for task in tasks.values { task.cancel() }
         tasks.removeAll()
+        connection?.closed()
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        connection?.writabilityChanged()
+        context.fireChannelWritabilityChanged()
     }
 
     private func reply(_ context: ChannelHandlerContext, _ bytes: [UInt8], thenClose: Bool = false) {

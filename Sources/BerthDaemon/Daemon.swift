@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthEvents
 import BerthMetadata
 import BerthSystem
 import Dispatch
@@ -29,6 +30,7 @@ public final class Daemon: Sendable {
         public func stop() async {
             Systemd.notify("STOPPING=1")
             await server.stop()
+            context.exchange.close()
             lock.release()
         }
     }
@@ -40,9 +42,12 @@ public final class Daemon: Sendable {
         try FileSystem.makeDirectory(config.root, mode: 0o711)
         try FileSystem.makeDirectory(config.state, mode: 0o711)
         let lock = try RootLock(directory: config.root)
+        var opened: Exchange?
         do {
             let database = try Database(path: config.root + "/metadata.db")
-            let context = DaemonContext(config: config, database: database, logger: logger, plugins: PluginTable())
+            let exchange = try Exchange(options: config.exchangeOptions, logger: logger)
+            opened = exchange
+            let context = DaemonContext(config: config, database: database, exchange: exchange, logger: logger, plugins: PluginTable())
             let router = Plugins.load(context)
             let server = APIServer(
                 options: .init(path: config.socketPath, maxFrameBytes: config.maxFrameBytes,
@@ -58,6 +63,7 @@ public final class Daemon: Sendable {
             Systemd.notify("READY=1\nSTATUS=serving on \(config.socketPath)\nMAINPID=\(getpid())")
             return Running(server: server, context: context, lock: lock, methods: router.methods)
         } catch {
+            opened?.close()
             lock.release()
             throw error
         }
