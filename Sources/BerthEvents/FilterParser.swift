@@ -128,7 +128,7 @@ struct FilterParser {
         let quote = text.unicodeScalars.first!
         if !allowingRegexQuotes && quote != "\"" && quote != "'" {
             // An unquoted value may not start with / or |: containerd reads them as quotes.
-            let hint = isValue ? " (a value starting with \(quote) must be written in double quotes, e.g. \"\(text)...\")" : ""
+            let hint = isValue ? #" (a value that starts with \#(quote) must be in double quotes, as in topic=="/tasks/exit")"# : ""
             throw fail(pos, "invalid quote encountered" + hint)
         }
         guard let value = FilterQuoting.unquote(text) else {
