@@ -55,13 +55,23 @@ public final class EventRecord: Sendable, FilterAdaptor {
         get throws { try WireJSON.decode(Event.self, from: json) }
     }
 
+    /// Payloads up to this size keep their parsed tree (for the next subscription's
+    /// filter); larger ones are parsed each time, so the cache's memory stays near its
+    /// byte budget.
+    static let keepParsedBelow = 4096
+
     var payload: AnyJSON {
-        payloadTree.withLock { tree in
+        guard json.count < Self.keepParsedBelow else { return Self.parsePayload(json) }
+        return payloadTree.withLock { tree in
             if let tree { return tree }
-            let parsed = (try? WireJSON.decode(AnyJSON.self, from: json))?["payload"] ?? .null
+            let parsed = Self.parsePayload(json)
             tree = parsed
             return parsed
         }
+    }
+
+    private static func parsePayload(_ json: [UInt8]) -> AnyJSON {
+        (try? WireJSON.decode(AnyJSON.self, from: json))?["payload"] ?? .null
     }
 
     // MARK: filters

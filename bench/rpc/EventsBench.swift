@@ -32,13 +32,17 @@ struct EventsBench: AsyncParsableCommand {
     }
 
     /// Publishes `count` events with `window` in flight; times until every subscriber
-    /// has all of them.
+    /// has all of them. The publisher is a raw socket too (pre-built requests, responses
+    /// only counted): a client library's JSON work would compete with berthd for the
+    /// machine's cores.
     func throughput(_ publisher: BerthClient, subscribers k: Int) async throws {
         let topic = "/bench/throughput-\(k)"
         let subs = try (0..<k).map { _ in try RawSubscriber(address: address, filter: #"topic=="\#(topic)""#, expect: count) }
+        let raw = try RawPublisher(address: address)
         let start = monotonicMicros()
-        _ = try await publishMany(publisher, topic: topic, count: count, window: window)
+        await offloaded { raw.publish(topic: topic, count: count, window: window) }
         let published = monotonicMicros()
+        if let problem = raw.problem { throw ValidationError("publisher: \(problem)") }
         for sub in subs { sub.wait() }
         let done = monotonicMicros()
         var latencies: [Double] = []
@@ -73,18 +77,67 @@ struct EventsBench: AsyncParsableCommand {
             + "p99_us=\(fmt(pct(latencies, 0.99))) max_us=\(fmt(latencies.last ?? 0))")
     }
 
-    func publishMany(_ client: BerthClient, topic: String, count: Int, window: Int) async throws -> Int {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for n in 0..<count {
-                if n >= window { try await group.next() }
-                group.addTask {
-                    try await client.call(API.eventsPublish, PublishEventRequest(
-                        topic: topic, payload: .object(["t": .integer(Int64(monotonicMicros()))])))
-                }
-            }
-            try await group.waitForAll()
-            return count
+}
+
+/// Runs blocking work on a thread of its own and awaits it.
+func offloaded(_ work: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        startThread {
+            work()
+            continuation.resume()
         }
+    }
+}
+
+/// `events.publish` over a blocking socket: requests written by one thread with at most
+/// `window` unanswered, responses counted by another.
+final class RawPublisher: Sendable {
+    let fd: Int32
+    private let answered = Atomic<Int>(0)
+    private let failure = Mutex<String?>(nil)
+
+    init(address: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(address.utf8)) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw ValidationError("connect \(address): errno \(errno)") }
+    }
+
+    var problem: String? { failure.withLock { $0 } }
+
+    func publish(topic: String, count: Int, window: Int) {
+        let slots = DispatchSemaphore(value: window)
+        let finished = DispatchSemaphore(value: 0)
+        let fd = self.fd
+        startThread { [self] in
+            var reader = FrameSplitter(fd: fd)
+            while answered.load(ordering: .relaxed) < count, let frame = reader.next() {
+                if frame.firstRange(of: Array(#""error""#.utf8)) != nil {
+                    failure.withLock { $0 = $0 ?? String(decoding: frame, as: UTF8.self) }
+                }
+                answered.add(1, ordering: .relaxed)
+                slots.signal()
+            }
+            finished.signal()
+        }
+        for n in 0..<count {
+            slots.wait()
+            let body = Array(#"{"jsonrpc":"2.0","id":\#(n),"method":"events.publish","params":{"payload":{"t":\#(Int64(monotonicMicros()))},"topic":"\#(topic)"}}"#.utf8)
+            var frame = [UInt8(body.count >> 24), UInt8((body.count >> 16) & 0xff), UInt8((body.count >> 8) & 0xff), UInt8(body.count & 0xff)]
+            frame += body
+            var offset = 0
+            while offset < frame.count {
+                let sent = frame.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                if sent <= 0 { failure.withLock { $0 = "send failed" }; return }
+                offset += sent
+            }
+        }
+        finished.wait()
+        close(fd)
     }
 }
 
