@@ -96,7 +96,7 @@ import Testing
         }
         // A crash right after rotation: the next segment exists, empty, named for seq 9
         // (6...8 were burnt by a write that failed).
-        FileManager.default.createFile(atPath: Journal.path(dir.path, 9), contents: nil)
+        _ = FileManager.default.createFile(atPath: Journal.path(dir.path, 9), contents: nil)
         let journal = try Journal(.init(directory: dir.path))
         #expect(journal.recovery.lastSeq == 8)
     }
