@@ -52,6 +52,10 @@ public final class Exchange: EventPublisher {
         var closed = false
     }
 
+    /// Bounds of one commit.
+    static let maxBatchEvents = 4096
+    static let maxBatchBytes = 4 << 20
+
     public let options: Options
     public let journal: Journal
     private let feed: EventFeed
@@ -131,11 +135,27 @@ public final class Exchange: EventPublisher {
                     p.writing = false
                     return nil
                 }
-                defer {
-                    p.events.removeAll(keepingCapacity: true)
-                    p.waiters.removeAll(keepingCapacity: true)
+                // Everything pending, up to a batch's bounds (so one commit cannot make
+                // a segment arbitrarily large).
+                var count = 0
+                var bytes = 0
+                while count < p.events.count, count < Self.maxBatchEvents, bytes < Self.maxBatchBytes {
+                    bytes += p.events[count].payload.count
+                    count += 1
                 }
-                return (p.events, p.waiters)
+                if count == p.events.count {
+                    defer {
+                        p.events.removeAll(keepingCapacity: true)
+                        p.waiters.removeAll(keepingCapacity: true)
+                    }
+                    return (p.events, p.waiters)
+                }
+                let events = Array(p.events.prefix(count))
+                p.events.removeFirst(count)
+                let last = events[count - 1].seq
+                let waiters = p.waiters.filter { $0.seq <= last }
+                p.waiters.removeAll { $0.seq <= last }
+                return (events, waiters)
             }
             guard let (events, waiters) = taken else { return }
             let records = events.map {

@@ -182,7 +182,6 @@ public final class Subscription: Sendable {
                     if idle() { continue }
                     return
                 }
-                guard transport.isWritable else { return pause() }
                 if examined >= Self.turn {
                     transport.execute { [self] in pump() } // yield; `scheduled` stays set
                     return
@@ -195,12 +194,12 @@ public final class Subscription: Sendable {
                     }
                     local.backlog = records[...]
                 } catch {
-                    if wrote { transport.flush() }
-                    wrote = false
-                    overflow()
+                    overflow() // its notice is written after this turn's events
                     return
                 }
             }
+            // Events that do not match are passed even while the transport is full:
+            // only one that must be written waits for it.
             while let record = local.backlog.first, !isEnded {
                 if filter.matches(record) {
                     guard transport.isWritable else { return pause() }

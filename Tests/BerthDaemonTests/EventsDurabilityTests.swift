@@ -90,7 +90,7 @@ struct ChildBerthd {
 
     static func start(in dir: String) async throws -> ChildBerthd {
         let config = dir + "/config.toml"
-        FileManager.default.createFile(atPath: config, contents: Data("# defaults\n".utf8))
+        _ = FileManager.default.createFile(atPath: config, contents: Data("# defaults\n".utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary!)
         process.arguments = ["--root", dir + "/root", "--state", dir + "/state", "--config", config, "--log-level", "error"]

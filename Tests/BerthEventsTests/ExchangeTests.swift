@@ -270,3 +270,31 @@ final class Counter: Sendable {
     func add() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }
+
+extension ExchangeTests {
+    /// A full transport holds back only events that must be written: the cursor passes
+    /// the ones the filter rejects, so they do not count against the subscriber.
+    @Test func eventsAFilterRejectsDoNotCountWhileTheTransportIsFull() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let exchange = try Self.open(dir, queue: 100)
+        defer { exchange.close() }
+        let transport = FakeTransport(highWaterMark: 1 << 10, reading: false)
+        let (subscription, _) = try Self.subscribe(exchange, [#"topic=="/test/rare""#], transport: transport)
+        // Fill the transport with matching events, each of them written.
+        var rare: UInt64 = 0
+        while transport.isWritable {
+            rare = try await exchange.publishDurably(namespace: "d", topic: "/test/rare", payloadJSON: Array(#"{"pad":"................................................................................"}"#.utf8))
+            #expect(await eventually(5) { subscription.lastSeq == rare })
+        }
+        for _ in 1...2000 {
+            _ = try await exchange.publishDurably(namespace: "d", topic: "/test/common", payloadJSON: Array("{}".utf8))
+        }
+        #expect(await eventually { subscription.lastSeq == rare + 2000 })
+        #expect(!subscription.isEnded)
+        transport.setReading(true)
+        let last = try await exchange.publishDurably(namespace: "d", topic: "/test/rare", payloadJSON: Array("{}".utf8))
+        #expect(await eventually { transport.delivered.count == Int(rare) + 1 })
+        #expect(try transport.received().events.map(\.seq) == Array(1...rare) + [last])
+    }
+}
