@@ -29,7 +29,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var nextTask: UInt64 = 0
     private var peer: PeerCredentials?
     private var refused = false
-    private var connection: Connection?
+    private var connection: ClientConnection?
 
     init(router: Router, access: AccessPolicy, logger: Logger) {
         self.router = router
@@ -38,7 +38,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        connection = Connection(channel: context.channel)
+        connection = ClientConnection(channel: context.channel)
     }
 
     func channelActive(context: ChannelHandlerContext) {

@@ -10,10 +10,10 @@ public struct CallContext: Sendable {
     public let logger: Logger
     /// The connection the call arrived on, for handlers that send notifications on it
     /// later (event subscriptions); nil for in-process callers.
-    public let connection: Connection?
+    public let connection: ClientConnection?
     let replyHooks = ReplyHooks()
 
-    init(peer: PeerCredentials?, method: String, logger: Logger, connection: Connection? = nil) {
+    init(peer: PeerCredentials?, method: String, logger: Logger, connection: ClientConnection? = nil) {
         self.peer = peer
         self.method = method
         self.logger = logger

@@ -23,11 +23,12 @@ final class EventFeed: Sendable {
 /// live stream are one walk from the cursor forward: no gap and no duplicate by
 /// construction, and a subscriber costs the same memory however far behind it is.
 ///
-/// A subscriber is *behind* when more than `limit` events were committed since it last
-/// caught up (counted from when it subscribed, so a long replay does not count) while
-/// its transport is not writable, i.e. it is not reading. It then gets one final
-/// `events.overflow` notification naming its cursor and is dropped; nothing it does
-/// slows the publishers or other subscribers.
+/// A subscriber is *behind* when more than `limit` events were committed after its
+/// cursor (counted from when it subscribed, so a long replay does not count) while its
+/// transport is not writable, i.e. it is not reading. Events the filter rejects never
+/// hold the cursor back. A subscriber behind gets one final `events.overflow`
+/// notification naming its cursor and is dropped; nothing it does slows the publishers
+/// or other subscribers.
 public final class Subscription: Sendable {
     public let id: UInt64
     let filter: EventFilter

@@ -74,7 +74,7 @@ private final class SubscriptionOwners: Sendable {
 
 /// A subscription's view of its connection.
 struct ConnectionTransport: EventTransport {
-    let connection: Connection
+    let connection: ClientConnection
 
     func execute(_ body: @escaping @Sendable () -> Void) { connection.execute(body) }
     var isWritable: Bool { connection.isWritable }

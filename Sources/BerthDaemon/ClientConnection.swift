@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// `write` and `flush` must run on `eventLoop` (inside `execute`); writes go through
 /// the connection's pipeline, so each message becomes one frame.
-public final class Connection: Sendable {
+public final class ClientConnection: Sendable {
     public let id: UInt64
     private let channel: any Channel
 
