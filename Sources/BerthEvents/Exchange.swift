@@ -140,7 +140,8 @@ public final class Exchange: EventPublisher {
                 var count = 0
                 var bytes = 0
                 while count < p.events.count, count < Self.maxBatchEvents, bytes < Self.maxBatchBytes {
-                    bytes += p.events[count].payload.count
+                    let event = p.events[count]
+                    bytes += event.payload.count + event.namespace.utf8.count + event.topic.utf8.count + 100 // + envelope, record header
                     count += 1
                 }
                 if count == p.events.count {

@@ -298,3 +298,23 @@ extension ExchangeTests {
         #expect(try transport.received().events.map(\.seq) == Array(1...rare) + [last])
     }
 }
+
+extension ExchangeTests {
+    /// A burst larger than one commit is committed in bounded batches, so no segment
+    /// grows far past its size however fast services publish.
+    @Test func aBurstIsCommittedInBoundedBatches() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let exchange = try Self.open(dir, maxBytes: 1 << 30, segmentBytes: 64 << 10)
+        defer { exchange.close() }
+        let pad = String(repeating: "z", count: 2000)
+        for n in 1...6000 { exchange.publish(namespace: "d", topic: "/t/burst", payload: Sample(n: n, text: pad)) }
+        _ = try await exchange.publishDurably(namespace: "d", topic: "/t/burst", payloadJSON: Array("{}".utf8))
+        let biggest = exchange.journal.segments.map(\.size).max() ?? 0
+        #expect(biggest <= (64 << 10) + Exchange.maxBatchBytes + (16 << 10), "a segment of \(biggest) bytes")
+        #expect(exchange.journal.segments.count > 3)
+        let (_, transport) = try Self.subscribe(exchange, after: 0)
+        #expect(await eventually { transport.delivered.count == 6001 })
+        #expect(try transport.received().events.map(\.seq) == Array(1...6001))
+    }
+}
