@@ -22,7 +22,7 @@ import Testing
         process.standardError = err
         try process.run()
         let reader = out.fileHandleForReading
-        let text = await offload { () -> String in
+        let text = await onOwnThread { () -> String in
             var data = Data()
             while String(decoding: data, as: UTF8.self).filter({ $0 == "\n" }).count < lines {
                 let chunk = reader.availableData
@@ -32,7 +32,7 @@ import Testing
             return String(decoding: data, as: UTF8.self)
         }
         if process.isRunning { process.terminate() }
-        await offload { process.waitUntilExit() }
+        await onOwnThread { process.waitUntilExit() }
         let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return (text.split(separator: "\n").map(String.init), errText, process.terminationStatus)
     }
@@ -93,8 +93,8 @@ import Testing
             _ = try await EventsTestSupport.publish(client, count: 3000, pad: 2000)
             #expect(exchange.subscriptionCount == 0)
             kill(process.processIdentifier, SIGCONT)
-            let printed = await offload { out.fileHandleForReading.readDataToEndOfFile() }
-            await offload { process.waitUntilExit() }
+            let printed = await onOwnThread { out.fileHandleForReading.readDataToEndOfFile() }
+            await onOwnThread { process.waitUntilExit() }
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let lines = String(decoding: printed, as: UTF8.self).split(separator: "\n")
             #expect(process.terminationStatus == 1)

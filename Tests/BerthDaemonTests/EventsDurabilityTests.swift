@@ -121,7 +121,7 @@ struct ChildBerthd {
     func kill() async {
         let process = self.process
         Glibc.kill(process.processIdentifier, SIGKILL)
-        await offload { process.waitUntilExit() }
+        await onOwnThread { process.waitUntilExit() }
     }
 
     /// SIGTERM (a graceful stop), then reap.
@@ -129,6 +129,6 @@ struct ChildBerthd {
         let process = self.process
         guard process.isRunning else { return }
         process.terminate()
-        await offload { process.waitUntilExit() }
+        await onOwnThread { process.waitUntilExit() }
     }
 }

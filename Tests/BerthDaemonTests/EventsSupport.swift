@@ -68,3 +68,13 @@ extension JSONValue {
     var int: Int64? { if case let .integer(i) = self { i } else { nil } }
     var string: String? { if case let .string(s) = self { s } else { nil } }
 }
+
+/// Runs blocking work (waiting for a child process, reading its pipe) on a thread of
+/// its own. Dispatch's global queues run only as many threads as there are cores, and
+/// the other tests' `offload` reads need them.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.start()
+    }
+}
