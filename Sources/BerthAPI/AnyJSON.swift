@@ -20,25 +20,37 @@ public indirect enum AnyJSON: Codable, Sendable, Equatable, Hashable {
     case array([AnyJSON])
     case object([String: AnyJSON])
 
+    /// Tries the likely shapes first (objects, then strings, then integers): every
+    /// wrong guess costs a thrown `DecodingError`, which is what makes this slow.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
+        } else if let keyed = try? decoder.container(keyedBy: AnyKey.self) {
+            var members: [String: AnyJSON] = [:]
+            members.reserveCapacity(keyed.allKeys.count)
+            for key in keyed.allKeys { members[key.stringValue] = try keyed.decode(AnyJSON.self, forKey: key) }
+            self = .object(members)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
         } else if let i = try? c.decode(Int64.self) {
             self = .integer(i)
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
         } else if let u = try? c.decode(UInt64.self) {
             self = .unsigned(u)
         } else if let d = try? c.decode(Double.self) {
             self = .number(d)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([AnyJSON].self) {
-            self = .array(a)
         } else {
-            self = .object(try c.decode([String: AnyJSON].self))
+            self = .array(try c.decode([AnyJSON].self))
         }
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
     public func encode(to encoder: any Encoder) throws {

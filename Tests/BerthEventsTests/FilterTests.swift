@@ -192,3 +192,17 @@ import Testing
         }
     }
 }
+
+@Suite struct AnyJSONTests {
+    @Test func everyKindOfValueRoundTrips() throws {
+        let text = #"{"a":null,"b":true,"c":-5,"d":18446744073709551615,"e":1.5,"f":"s","g":[1,"x",{"h":[]}],"i":{},"j":false,"k":0}"#
+        let value = try WireJSON.decode(AnyJSON.self, from: Array(text.utf8))
+        #expect(value == .object([
+            "a": .null, "b": .bool(true), "c": .integer(-5), "d": .unsigned(.max), "e": .number(1.5), "f": .string("s"),
+            "g": .array([.integer(1), .string("x"), .object(["h": .array([])])]), "i": .object([:]), "j": .bool(false), "k": .integer(0),
+        ]))
+        #expect(try WireJSON.decode(AnyJSON.self, from: WireJSON.encode(value)) == value)
+        #expect(try WireJSON.decode(AnyJSON.self, from: Array("[]".utf8)) == .array([]))
+        #expect(try WireJSON.decode(AnyJSON.self, from: Array("\"x\"".utf8)) == .string("x"))
+    }
+}
