@@ -89,9 +89,17 @@ let package = Package(
         .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI"]),
         .target(name: "BerthSnapshots", dependencies: ["BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]),
         .target(
+            name: "BerthEvents",
+            dependencies: [
+                "BerthAPI", "BerthSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthMetadata", "BerthOCI", "BerthRPC", "BerthShim", "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthEvents", "BerthMetadata", "BerthOCI", "BerthRPC", "BerthShim", "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -141,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BerthDaemonTests",
-            dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthMetadata", "BerthSystem"]
+            dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthEvents", "BerthMetadata", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem"]),
@@ -150,6 +158,10 @@ let package = Package(
         .testTarget(
             name: "BerthSnapshotsTests",
             dependencies: ["BerthSnapshots", "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]
+        ),
+        .testTarget(
+            name: "BerthEventsTests",
+            dependencies: ["BerthEvents", "BerthAPI", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -22,6 +22,7 @@
 #   BENCH_READY_TIMEOUT     seconds to wait for a daemon to answer (default 20)
 #   BENCH_STOP_TIMEOUT      seconds to wait for a daemon to exit on SIGTERM (default 15)
 #   BENCH_BERTHD_LOG_LEVEL  berthd --log-level (default warning)
+#   BENCH_BERTHD_CONFIG     TOML appended to berthd's (otherwise empty) config file
 #   BENCH_CONTAINERD_LOG_LEVEL  containerd [debug] level (default warn)
 
 : "${BIN:?BIN must name the directory with the built Berth executables}"
@@ -159,8 +160,12 @@ start_berthd() {
     BERTH_CONFIG="$dir/config.toml"
     BERTH_LOG="$dir/berthd.log"
     mkdir -p "$BERTH_ROOT" "$BERTH_STATE"
-    # An explicit, empty config: never pick up /etc/berth/config.toml.
-    echo "# berth bench: all defaults, paths given on the command line" >"$BERTH_CONFIG"
+    # An explicit config: never pick up /etc/berth/config.toml. All defaults, plus
+    # whatever TOML a bench puts in BENCH_BERTHD_CONFIG.
+    echo "# berth bench: defaults, paths given on the command line" >"$BERTH_CONFIG"
+    if [[ -n "${BENCH_BERTHD_CONFIG:-}" ]]; then
+        printf '%s\n' "$BENCH_BERTHD_CONFIG" >>"$BERTH_CONFIG"
+    fi
 
     setsid "$BIN/berthd" \
         --root "$BERTH_ROOT" \

@@ -98,6 +98,10 @@ public enum API {
     public static let tasksResume = APIMethod<TaskRequest, Empty>("tasks.resume")
     public static let tasksExec = APIMethod<ExecTaskRequest, Empty>("tasks.exec")
 
+    public static let eventsSubscribe = APIMethod<SubscribeEventsRequest, SubscribeEventsResponse>("events.subscribe")
+    public static let eventsUnsubscribe = APIMethod<UnsubscribeEventsRequest, Empty>("events.unsubscribe")
+    public static let eventsPublish = APIMethod<PublishEventRequest, PublishEventResponse>("events.publish")
+
     public static let all: [any AnyAPIMethod] = [
         systemVersion, systemInfo,
         namespacesCreate, namespacesGet, namespacesList, namespacesUpdate, namespacesDelete,
@@ -107,5 +111,7 @@ public enum API {
         containersCreate, containersGet, containersList, containersUpdate, containersDelete,
         tasksCreate, tasksStart, tasksGet, tasksList, tasksKill, tasksDelete, tasksWait, tasksPids,
         tasksPause, tasksResume, tasksExec,
+
+        eventsSubscribe, eventsUnsubscribe, eventsPublish,
     ]
 }

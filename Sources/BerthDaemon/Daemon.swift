@@ -1,5 +1,6 @@
 import BerthAPI
 import BerthRPC
+import BerthEvents
 import BerthMetadata
 import BerthSystem
 import Dispatch
@@ -31,6 +32,7 @@ public final class Daemon: Sendable {
         public func stop() async {
             Systemd.notify("STOPPING=1")
             await server.stop()
+            context.exchange.close()
             lock.release()
         }
     }
@@ -42,10 +44,13 @@ public final class Daemon: Sendable {
         let lock = try RootLock(directory: config.root)
         // Only the lock holder touches the state directory.
         try FileSystem.makeDirectory(config.state, mode: 0o711)
+        var opened: Exchange?
         do {
             let database = try Database(path: config.root + "/metadata.db")
+            let exchange = try Exchange(options: config.exchangeOptions, logger: logger)
+            opened = exchange
             let shims = ShimManager(config: config, logger: logger)
-            let context = DaemonContext(config: config, database: database, logger: logger, shims: shims, plugins: PluginTable())
+            let context = DaemonContext(config: config, database: database, exchange: exchange, logger: logger, shims: shims, plugins: PluginTable())
             let router = Plugins.load(context)
             let server = APIServer(
                 options: .init(path: config.socketPath, maxFrameBytes: config.maxFrameBytes,
@@ -63,6 +68,7 @@ public final class Daemon: Sendable {
             Task { await shims.reconnectAll() }
             return Running(server: server, context: context, lock: lock, methods: router.methods)
         } catch {
+            opened?.close()
             lock.release()
             throw error
         }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
+import BerthEvents
 import BerthSystem
 import CBerthTOML
 #if canImport(Glibc)
@@ -30,10 +31,25 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Deadline of each call berthd makes into a shim.
     public var shimTimeoutSeconds: Double = 10
     public var logLevel = "info"
+    /// Bound on the event journal's size (`<root>/events/`).
+    public var eventsJournalMaxBytes = 64 << 20
+    /// Events older than this many hours leave the journal.
+    public var eventsJournalMaxAgeHours: Double = 168
+    /// How many events a subscriber that does not read may fall behind before it is
+    /// dropped with `events.overflow`.
+    public var eventsSubscriberQueue = 1024
 
     public init() {}
 
     public var socketPath: String { address ?? state + "/berthd.sock" }
+
+    /// The event exchange's settings: the journal under `<root>/events`.
+    public var exchangeOptions: Exchange.Options {
+        Exchange.Options(
+            journal: Journal.Options(directory: root + "/events", maxBytes: eventsJournalMaxBytes,
+                                     maxAgeSeconds: eventsJournalMaxAgeHours * 3600),
+            subscriberQueue: eventsSubscriberQueue)
+    }
 
     /// The file's shape; every field optional so absent keys keep their defaults.
     struct File: Decodable {
@@ -46,15 +62,22 @@ public struct DaemonConfig: Sendable, Equatable {
             var shimTimeoutSeconds: Double?
         }
         struct Log: Decodable { var level: String? }
+        struct Events: Decodable {
+            var journalMaxBytes: Int?
+            var journalMaxAgeHours: Double?
+            var subscriberQueue: Int?
+        }
         var root: String?
         var state: String?
         var api: API?
         var log: Log?
+        var events: Events?
 
         static let knownKeys: [String: Set<String>] = [
-            "": ["root", "state", "api", "log"],
+            "": ["root", "state", "api", "log", "events"],
             "api": ["address", "group", "max_frame_bytes", "frame_timeout_seconds", "max_connections", "shim_timeout_seconds"],
             "log": ["level"],
+            "events": ["journal_max_bytes", "journal_max_age_hours", "subscriber_queue"],
         ]
     }
 
@@ -111,6 +134,9 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.api?.maxConnections { maxConnections = v }
         if let v = file.api?.shimTimeoutSeconds { shimTimeoutSeconds = v }
         if let v = file.log?.level { logLevel = v }
+        if let v = file.events?.journalMaxBytes { eventsJournalMaxBytes = v }
+        if let v = file.events?.journalMaxAgeHours { eventsJournalMaxAgeHours = v }
+        if let v = file.events?.subscriberQueue { eventsSubscriberQueue = v }
         try validate(source: source)
     }
 
@@ -129,6 +155,13 @@ public struct DaemonConfig: Sendable, Equatable {
             throw fail("log.level must be one of \(Self.logLevels.joined(separator: ", ")), not \"\(logLevel)\"")
         }
         if let group, lookupGroup(group) == nil { throw fail("api.group \"\(group)\" is not a known group") }
+        guard ((64 << 10)...(1 << 40)).contains(eventsJournalMaxBytes) else {
+            throw fail("events.journal_max_bytes must be between 65536 and 1099511627776, not \(eventsJournalMaxBytes)")
+        }
+        guard eventsJournalMaxAgeHours > 0 else { throw fail("events.journal_max_age_hours must be positive") }
+        guard (16...(1 << 20)).contains(eventsSubscriberQueue) else {
+            throw fail("events.subscriber_queue must be between 16 and 1048576, not \(eventsSubscriberQueue)")
+        }
     }
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

@@ -1,14 +1,18 @@
 import BerthAPI
 import BerthRPC
+import BerthEvents
 import BerthMetadata
 import BerthSnapshots
 import Logging
 import Synchronization
 
-/// What plugins are given at start: the configuration, the metadata store, a logger.
+/// What plugins are given at start: the configuration, the metadata store, the event
+/// exchange, a logger.
 public struct DaemonContext: Sendable {
     public let config: DaemonConfig
     public let database: Database
+    /// The event exchange (journal, subscriptions); services publish through `events`.
+    public let exchange: Exchange
     public let logger: Logger
     /// The task shims, shared by the containers and tasks services.
     let shims: ShimManager
@@ -16,6 +20,9 @@ public struct DaemonContext: Sendable {
     let plugins: PluginTable
     /// Filled by the snapshotter plugins; read by `snapshots.*` and `system.info`.
     let snapshotters = SnapshotterTable()
+
+    /// What services publish their events through.
+    public var events: any EventPublisher { exchange }
 }
 
 /// The outcome of loading each plugin, in load order.
@@ -52,8 +59,11 @@ enum Plugins {
         PluginRegistration(type: "io.berth.service.v1", id: "system") { context, router in
             SystemService(context: context).register(&router)
         },
+        PluginRegistration(type: "io.berth.events.v1", id: "exchange") { context, router in
+            EventsService(exchange: context.exchange).register(&router)
+        },
         PluginRegistration(type: "io.berth.service.v1", id: "namespaces") { context, router in
-            NamespacesService(store: NamespaceStore(context.database)).register(&router)
+            NamespacesService(store: NamespaceStore(context.database), events: context.events).register(&router)
         },
         PluginRegistration(type: "io.berth.service.v1", id: "snapshots") { context, router in
             SnapshotsService(snapshotters: context.snapshotters, namespaces: NamespaceStore(context.database)).register(&router)

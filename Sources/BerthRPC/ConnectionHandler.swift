@@ -30,20 +30,17 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var nextTask: UInt64 = 0
     private var peer: PeerCredentials?
     private var refused = false
-    private var rpcConnection: RPCConnection?
-
-    private func connection(_ context: ChannelHandlerContext) -> RPCConnection {
-        if let rpcConnection { return rpcConnection }
-        let made = RPCConnection(channel: context.channel)
-        rpcConnection = made
-        return made
-    }
+    private var connection: ClientConnection?
 
     init(router: Router, access: AccessPolicy, logger: Logger, maxResponseBytes: Int = Frame.defaultMaxPayload) {
         self.router = router
         self.maxResponseBytes = maxResponseBytes
         self.access = access
         self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        connection = ClientConnection(channel: context.channel)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -85,7 +82,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let error = BerthError(.resourceExhausted, "more than \(Self.maxInFlight) calls in flight on one connection")
             return head.hasID ? reply(context, RPCMessage.error(id: head.id, error)) : ()
         }
-        let callContext = CallContext(peer: peer, method: method, logger: logger, connection: connection(context))
+        let callContext = CallContext(peer: peer, method: method, logger: logger, connection: connection)
         let channel = context.channel
         let taskID = nextTask
         nextTask += 1
@@ -93,9 +90,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         let maxResponse = maxResponseBytes
         tasks[taskID] = Task { [inFlight, logger] in
             var response: [UInt8]
+            var succeeded = false
             do {
                 let result = try await handler(message, callContext)
                 response = head.hasID ? RPCMessage.response(id: head.id, resultJSON: result) : []
+                succeeded = true
             } catch let error as BerthError {
                 response = head.hasID ? RPCMessage.error(id: head.id, error) : []
             } catch {
@@ -107,12 +106,14 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 // Never send a frame the peer must refuse: the call fails, the connection lives.
                 response = RPCMessage.error(id: head.id, BerthError(.resourceExhausted,
                     "\(method): response of \(response.count) bytes exceeds the frame limit of \(maxResponse) bytes"))
+                succeeded = false
             }
             if !response.isEmpty {
                 var buffer = channel.allocator.buffer(capacity: response.count)
                 buffer.writeBytes(response)
                 channel.writeAndFlush(buffer, promise: nil)
             }
+            if succeeded { callContext.replyHooks.run(on: loop) } else { callContext.replyHooks.discard() }
             loop.execute { self.tasks[taskID] = nil }
         }
     }
@@ -128,8 +129,13 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        connection?.writabilityChanged()
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        rpcConnection?.closed()
+        connection?.closed()
         for task in tasks.values { task.cancel() }
         tasks.removeAll()
         context.fireChannelInactive()

@@ -8,15 +8,23 @@ public struct CallContext: Sendable {
     public let peer: PeerCredentials?
     public let method: String
     public let logger: Logger
-    /// The connection the call came on, for server-to-client notifications
-    /// (subscriptions); nil for in-process callers.
-    public let connection: RPCConnection?
+    /// The connection the call arrived on, for handlers that send notifications on it
+    /// later (event subscriptions); nil for in-process callers.
+    public let connection: ClientConnection?
+    let replyHooks = ReplyHooks()
 
-    public init(peer: PeerCredentials?, method: String, logger: Logger, connection: RPCConnection? = nil) {
+    public init(peer: PeerCredentials?, method: String, logger: Logger, connection: ClientConnection? = nil) {
         self.peer = peer
         self.method = method
         self.logger = logger
         self.connection = connection
+    }
+
+    /// Runs `body` on the connection's event loop right after this call's successful
+    /// response has been written, so that whatever it sends follows the response. It
+    /// does not run if the call fails.
+    public func afterReply(_ body: @escaping @Sendable () -> Void) {
+        replyHooks.add(body)
     }
 }
 

@@ -9,7 +9,7 @@ final class ShimEventLog: Sendable {
     private struct State {
         var events: [ShimEvent] = []
         var nextSeq: UInt64 = 1
-        var subscribers: [ObjectIdentifier: RPCConnection] = [:]
+        var subscribers: [ObjectIdentifier: ClientConnection] = [:]
     }
 
     /// Events kept for replay (a shim runs one container: a few per process).
@@ -29,14 +29,14 @@ final class ShimEventLog: Sendable {
 
     /// Replays everything after `afterSeq`, then keeps `connection` subscribed until it
     /// closes. Replay and registration happen under one lock: no gap, no duplicate.
-    func subscribe(_ connection: RPCConnection, afterSeq: UInt64) -> UInt64 {
+    func subscribe(_ connection: ClientConnection, afterSeq: UInt64) -> UInt64 {
         let key = ObjectIdentifier(connection)
         let last = state.withLock { s -> UInt64 in
             for event in s.events where event.seq > afterSeq { connection.notify(method: "events.event", params: event) }
             s.subscribers[key] = connection
             return s.nextSeq - 1
         }
-        connection.onClose { [weak self] in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: key) } }
+        connection.onClose { [weak self] in _ = self?.state.withLock { $0.subscribers.removeValue(forKey: key) } }
         return last
     }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// berth-bench: micro-benchmarks that need the client library (bench/*.bench.sh run it).
 struct BerthBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "berth-bench", abstract: "Berth micro-benchmarks.", subcommands: [RPC.self, SnapshotsBench.self])
+        commandName: "berth-bench", abstract: "Berth micro-benchmarks.", subcommands: [RPC.self, SnapshotsBench.self, EventsBench.self])
 
     /// Round trips of `system.version` over one connection, one call at a time.
     struct RPC: AsyncParsableCommand {
@@ -51,7 +51,11 @@ extension BerthBench {
     static func entry() async {
         do {
             var command = try parseAsRoot()
-            if var async = command as? any AsyncParsableCommand { try await async.run() } else { try command.run() }
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

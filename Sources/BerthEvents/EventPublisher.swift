@@ -1,0 +1,37 @@
+import BerthAPI
+
+/// What a service publishes its events through: the one call every service makes after
+/// a state change has been committed.
+///
+/// ```swift
+/// events.publish(EventTopics.namespacesCreate, namespace: name, NamespaceCreateEvent(name: name, labels: labels))
+/// ```
+///
+/// Publishing never blocks and never fails the caller: the event gets the next seq at
+/// once and is journaled and delivered in the background (subscribers see it only once
+/// it is durable). A payload that cannot be encoded is logged and dropped, since the
+/// state change it reports has already happened. Events from one caller keep the order
+/// of its calls.
+public protocol EventPublisher: Sendable {
+    /// Publishes `payload` on `topic` in `namespace`; returns the event's seq (nil only
+    /// when the payload could not be encoded or the exchange is closed).
+    @discardableResult
+    func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64?
+}
+
+extension EventPublisher {
+    /// Publishes on a built-in topic, whose payload type the topic fixes.
+    @discardableResult
+    public func publish<Payload>(_ topic: EventTopic<Payload>, namespace: String, _ payload: Payload) -> UInt64? {
+        publish(namespace: namespace, topic: topic.name, payload: payload)
+    }
+}
+
+/// Publishes nowhere: for tests of services that need a publisher and check no events.
+public struct DiscardingPublisher: EventPublisher {
+    public init() {}
+
+    public func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64? {
+        nil
+    }
+}
