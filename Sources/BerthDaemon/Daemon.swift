@@ -49,7 +49,7 @@ public final class Daemon: Sendable {
             let database = try Database(path: config.root + "/metadata.db")
             let exchange = try Exchange(options: config.exchangeOptions, logger: logger)
             opened = exchange
-            let shims = ShimManager(config: config, logger: logger)
+            let shims = ShimManager(config: config, logger: logger, events: exchange)
             let context = DaemonContext(config: config, database: database, exchange: exchange, logger: logger, shims: shims, plugins: PluginTable())
             let router = Plugins.load(context)
             let server = APIServer(

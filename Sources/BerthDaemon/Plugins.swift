@@ -66,10 +66,10 @@ enum Plugins {
             NamespacesService(store: NamespaceStore(context.database), events: context.events).register(&router)
         },
         PluginRegistration(type: "io.berth.service.v1", id: "snapshots") { context, router in
-            SnapshotsService(snapshotters: context.snapshotters, namespaces: NamespaceStore(context.database)).register(&router)
+            SnapshotsService(snapshotters: context.snapshotters, namespaces: NamespaceStore(context.database), events: context.events).register(&router)
         },
         PluginRegistration(type: "io.berth.service.v1", id: "containers") { context, router in
-            ContainersService(store: ContainerStore(context.database), shims: context.shims).register(&router)
+            ContainersService(store: ContainerStore(context.database), shims: context.shims, events: context.events).register(&router)
         },
         PluginRegistration(type: "io.berth.service.v1", id: "tasks") { context, router in
             TasksService(containers: ContainerStore(context.database), shims: context.shims,

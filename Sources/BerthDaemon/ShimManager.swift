@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
+import BerthEvents
 import BerthMetadata
 import BerthOCI
 import BerthShim
@@ -33,9 +34,13 @@ final class ShimManager: Sendable {
     /// Tasks whose shim died: their last exit, until the task is deleted.
     private let dead = Mutex<[String: ExitRecord]>([:])
 
-    init(config: DaemonConfig, logger: Logger) {
+    /// Where the shims' task events are published, in each shim's own order.
+    let events: any EventPublisher
+
+    init(config: DaemonConfig, logger: Logger, events: any EventPublisher) {
         self.config = config
         self.logger = logger
+        self.events = events
         callTimeout = .milliseconds(Int64(config.shimTimeoutSeconds * 1000))
     }
 
@@ -58,9 +63,18 @@ final class ShimManager: Sendable {
     /// processes killed) and reported stopped with the exit the shim recorded, or 255.
     private func monitor(_ handle: Handle, namespace: String, id: String) {
         let client = handle.client
+        let bundle = handle.bootstrap.bundle
         Task { [self] in
-            _ = try? await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: 0))
-            for await _ in client.notifications {}
+            // Resume from the last shim event published: what happened while berthd was
+            // down is published now, once.
+            var last = Self.lastForwarded(bundle)
+            _ = try? await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: last))
+            for await notification in client.notifications where notification.method == "events.event" {
+                guard let event = try? notification.decodeParams(ShimEvent.self), event.seq > last else { continue }
+                forward(event, namespace: namespace, bundle: bundle)
+                last = event.seq
+                try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("\(last)".utf8), mode: 0o600)
+            }
             let stillOurs = shims.withLock { map -> Bool in
                 guard let current = map[Self.key(namespace, id)], current.client === client else { return false }
                 map[Self.key(namespace, id)] = nil
@@ -69,6 +83,46 @@ final class ShimManager: Sendable {
             guard stillOurs else { return }
             logger.warning("shim died", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
             await cleanUpDeadShim(bundle: handle.bootstrap.bundle, namespace: namespace, id: id)
+        }
+    }
+
+    static let seqFile = "events.seq"
+
+    /// The seq of the last shim event berthd published for a bundle (0: none).
+    static func lastForwarded(_ bundle: String) -> UInt64 {
+        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return 0 }
+        return UInt64(String(decoding: bytes, as: UTF8.self)) ?? 0
+    }
+
+    /// Publishes one shim event as the daemon's /tasks/* event.
+    private func forward(_ event: ShimEvent, namespace: String, bundle: String) {
+        let p = event.payload
+        let pid = UInt32(clamping: p.pid ?? 0)
+        switch event.topic {
+        case "/tasks/create":
+            events.publish(EventTopics.tasksCreate, namespace: namespace, TaskCreateEvent(containerID: p.containerID, bundle: bundle, pid: pid))
+        case "/tasks/start":
+            events.publish(EventTopics.tasksStart, namespace: namespace, TaskStartEvent(containerID: p.containerID, pid: pid))
+        case "/tasks/exit":
+            events.publish(EventTopics.tasksExit, namespace: namespace, TaskExitEvent(
+                containerID: p.containerID, id: p.execID ?? p.containerID, pid: pid,
+                exitStatus: UInt32(clamping: p.exitStatus ?? 255), exitedAt: p.exitedAt ?? event.timestamp))
+        case "/tasks/delete":
+            events.publish(EventTopics.tasksDelete, namespace: namespace, TaskDeleteEvent(
+                containerID: p.containerID, id: p.execID ?? p.containerID, pid: pid,
+                exitStatus: UInt32(clamping: p.exitStatus ?? 255), exitedAt: p.exitedAt ?? event.timestamp))
+        case "/tasks/exec-added":
+            events.publish(EventTopics.tasksExecAdded, namespace: namespace, TaskExecAddedEvent(containerID: p.containerID, execID: p.execID ?? ""))
+        case "/tasks/exec-started":
+            events.publish(EventTopics.tasksExecStarted, namespace: namespace, TaskExecStartedEvent(containerID: p.containerID, execID: p.execID ?? "", pid: pid))
+        case "/tasks/paused":
+            events.publish(EventTopics.tasksPaused, namespace: namespace, TaskPausedEvent(containerID: p.containerID))
+        case "/tasks/resumed":
+            events.publish(EventTopics.tasksResumed, namespace: namespace, TaskResumedEvent(containerID: p.containerID))
+        case "/tasks/oom":
+            events.publish(EventTopics.tasksOOM, namespace: namespace, TaskOOMEvent(containerID: p.containerID))
+        default:
+            logger.notice("unknown shim event", metadata: ["topic": "\(event.topic)"])
         }
     }
 

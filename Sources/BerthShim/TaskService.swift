@@ -88,8 +88,8 @@ final class TaskService: Sendable {
         }
         let pid = try readPid(pidFile)
         state.withLock { $0.initProcess = Process(pid: pid, status: "created") }
-        watch(pid: pid, execID: nil)
         events.publish("/tasks/create", ShimEventPayload(containerID: id, pid: pid))
+        watch(pid: pid, execID: nil)
         return ShimPidResponse(pid: pid)
     }
 
@@ -98,11 +98,17 @@ final class TaskService: Sendable {
         let pid = try state.withLock { s -> Int32 in
             guard let p = s.initProcess else { throw BerthError.notFound("task \(id) not created") }
             guard p.status == "created" else { throw BerthError.failedPrecondition("task \(id) is \(p.status), not created") }
+            s.initProcess?.status = "starting" // the exit, if it comes at once, waits for /tasks/start
             return p.pid
         }
-        try await runner.run(["start", id])
-        state.withLock { s in if s.initProcess?.status == "created" { s.initProcess?.status = "running" } }
+        do {
+            try await runner.run(["start", id])
+        } catch {
+            state.withLock { s in if s.initProcess?.status == "starting" { s.initProcess?.status = "created" } }
+            throw error
+        }
         events.publish("/tasks/start", ShimEventPayload(containerID: id, pid: pid))
+        state.withLock { s in if s.initProcess?.status == "starting" { s.initProcess?.status = "running" } }
         return ShimPidResponse(pid: pid)
     }
 
@@ -111,6 +117,10 @@ final class TaskService: Sendable {
         Task { [self] in
             let status = await reaper.wait(for: pid)
             let record = ExitRecord(pid: pid, exitStatus: exitCode(fromWaitStatus: status), exitedAt: rfc3339Now())
+            // create → start → exit: an init that exits during `start` waits for /tasks/start.
+            while execID == nil, state.withLock({ $0.initProcess?.status == "starting" }) {
+                try? await Task.sleep(for: .milliseconds(1))
+            }
             if execID == nil { try? record.write(to: bootstrap.bundle) }
             let waiters = state.withLock { s -> [CheckedContinuation<ExitRecord, Never>] in
                 if let execID {
@@ -244,8 +254,8 @@ final class TaskService: Sendable {
         let pid = try readPid(pidFile)
         unlink(pidFile)
         state.withLock { $0.execs[request.execID] = Process(pid: pid, status: "running") }
-        watch(pid: pid, execID: request.execID)
         events.publish("/tasks/exec-started", ShimEventPayload(containerID: id, execID: request.execID, pid: pid))
+        watch(pid: pid, execID: request.execID)
     }
 
     func shutdown() throws {

@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthEvents
 import BerthMetadata
 import BerthRPC
 
@@ -7,10 +8,15 @@ import BerthRPC
 struct ContainersService: Sendable {
     let store: ContainerStore
     let shims: ShimManager
+    let events: any EventPublisher
 
     func register(_ router: inout Router) {
         router.register(API.containersCreate) { params, _ in
-            ContainerResponse(container: try store.create(namespace: params.namespace ?? "default", params.container))
+            let namespace = params.namespace ?? "default"
+            let container = try store.create(namespace: namespace, params.container)
+            events.publish(EventTopics.containersCreate, namespace: namespace, ContainerCreateEvent(
+                id: container.id, image: container.image ?? "", runtime: .init(name: container.runtime.name)))
+            return ContainerResponse(container: container)
         }
         router.register(API.containersGet) { params, _ in
             ContainerResponse(container: try store.get(namespace: params.namespace ?? "default", id: params.id))
@@ -19,7 +25,11 @@ struct ContainersService: Sendable {
             ListContainersResponse(containers: try store.list(namespace: params.namespace ?? "default"))
         }
         router.register(API.containersUpdate) { params, _ in
-            ContainerResponse(container: try store.update(namespace: params.namespace ?? "default", params.container, mask: params.updateMask))
+            let namespace = params.namespace ?? "default"
+            let container = try store.update(namespace: namespace, params.container, mask: params.updateMask)
+            events.publish(EventTopics.containersUpdate, namespace: namespace, ContainerUpdateEvent(
+                id: container.id, image: container.image ?? "", labels: container.labels, snapshotKey: container.snapshotKey ?? ""))
+            return ContainerResponse(container: container)
         }
         router.register(API.containersDelete) { params, _ in
             let namespace = params.namespace ?? "default"
@@ -27,6 +37,7 @@ struct ContainersService: Sendable {
                 throw BerthError.failedPrecondition("container \"\(params.id)\" has a task: delete the task first")
             }
             try store.delete(namespace: namespace, id: params.id)
+            events.publish(EventTopics.containersDelete, namespace: namespace, ContainerDeleteEvent(id: params.id))
             return Empty()
         }
     }

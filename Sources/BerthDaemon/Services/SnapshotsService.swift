@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthEvents
 import BerthRPC
 import BerthMetadata
 import BerthSnapshots
@@ -35,6 +36,7 @@ public final class SnapshotterTable: Sendable {
 struct SnapshotsService: Sendable {
     let snapshotters: SnapshotterTable
     let namespaces: NamespaceStore
+    let events: any EventPublisher
 
     func register(_ router: inout Router) {
         router.register(API.snapshotsPrepare) { p, _ in
@@ -43,7 +45,7 @@ struct SnapshotsService: Sendable {
                 let ns = p.namespace ?? "default"
                 try namespaces.ensure(ns)
                 let mounts = try s.prepare(namespace: ns, key: p.key, parent: p.parent, labels: p.labels ?? [:])
-                // events: /snapshot/prepare {key, parent, snapshotter} in namespace ns
+                events.publish(EventTopics.snapshotPrepare, namespace: ns, SnapshotPrepareEvent(key: p.key, parent: p.parent ?? "", snapshotter: s.name))
                 return SnapshotMountsResponse(mounts: mounts)
             }
         }
@@ -53,21 +55,24 @@ struct SnapshotsService: Sendable {
                 let ns = p.namespace ?? "default"
                 try namespaces.ensure(ns)
                 let mounts = try s.view(namespace: ns, key: p.key, parent: p.parent, labels: p.labels ?? [:])
-                // events: /snapshot/prepare {key, parent, snapshotter} (containerd publishes views as prepare too)
+                // containerd publishes views as /snapshot/prepare too.
+                events.publish(EventTopics.snapshotPrepare, namespace: ns, SnapshotPrepareEvent(key: p.key, parent: p.parent ?? "", snapshotter: s.name))
                 return SnapshotMountsResponse(mounts: mounts)
             }
         }
         router.register(API.snapshotsCommit) { p, _ in
             try await run {
-                try snapshotters.get(p.snapshotter).commit(namespace: p.namespace ?? "default", name: p.name, key: p.key, labels: p.labels ?? [:])
-                // events: /snapshot/commit {key, name, snapshotter}
+                let s = try snapshotters.get(p.snapshotter)
+                try s.commit(namespace: p.namespace ?? "default", name: p.name, key: p.key, labels: p.labels ?? [:])
+                events.publish(EventTopics.snapshotCommit, namespace: p.namespace ?? "default", SnapshotCommitEvent(key: p.key, name: p.name, snapshotter: s.name))
                 return Empty()
             }
         }
         router.register(API.snapshotsRemove) { p, _ in
             try await run {
-                try snapshotters.get(p.snapshotter).remove(namespace: p.namespace ?? "default", key: p.key)
-                // events: /snapshot/remove {key, snapshotter}
+                let s = try snapshotters.get(p.snapshotter)
+                try s.remove(namespace: p.namespace ?? "default", key: p.key)
+                events.publish(EventTopics.snapshotRemove, namespace: p.namespace ?? "default", SnapshotRemoveEvent(key: p.key, snapshotter: s.name))
                 return Empty()
             }
         }
