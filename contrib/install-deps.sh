@@ -21,6 +21,10 @@ packages=(
     runc                # alternative runtime; reference behaviour for berth-runtime
     containerd          # the benchmark baseline (bench/)
     hyperfine           # command timing in bench/
+    crun                # the second pluggable runtime, measured in bench/
+    gcc                 # tests compile small C probes (seccomp, console socket)
+    libc6-dev           # headers for those probes
+    python3             # raw-socket clients in tests
 )
 
 missing=()
