@@ -127,10 +127,24 @@ show namespaces ls
 show namespaces label demo owner=berth
 show namespaces ls --format json
 
-# later: images and containers
-# (import a busybox image into namespace "demo", run a container from it, show
-#  its output and exit status, delete it — before the namespace is removed.)
+# A container. Images arrive with the images service; until then the root file
+# system is a directory made from the host's busybox-static.
+rootfs="$(mktemp -d /tmp/berth-demo-rootfs.XXXXXX)"
+trap 'rm -rf "$rootfs"; cleanup' EXIT
+mkdir -p "$rootfs"/{bin,proc,dev,sys,tmp,etc,run}
+cp /bin/busybox "$rootfs/bin/busybox"
+for applet in sh echo id hostname cat ls sleep uname; do ln -s busybox "$rootfs/bin/$applet"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
+echo 'root:x:0:' > "$rootfs/etc/group"
 
+show -n demo run --rm --rootfs "$rootfs" hello sh -c 'echo "hello from a Berth container: $(hostname), $(id)"; exit 3' \
+    || echo "(exit status $?: the container's own)"
+
+echo
+echo "==> berthctl -n demo events --since 0   (the last events, for 1 s)"
+timeout 1 "$BIN/berthctl" -n demo events --since 0 'namespace==demo' || true
+
+# The task's events and the container are gone with --rm; the namespace is empty again.
 show namespaces rm demo
 
 echo
