@@ -23,7 +23,7 @@ final class ProcessIO: @unchecked Sendable {
 
     init(_ stdio: ShimStdio) throws {
         do {
-            child.stdin = try stdio.stdin.map { try openPath($0, write: false) } ?? -1
+            child.stdin = try stdio.stdin.map { try openStdin($0) } ?? -1
             if let log = stdio.logPath {
                 let writer = try LogWriter(path: log)
                 child.stdout = try pipeToLog(writer, stream: "stdout", tee: stdio.stdout)
@@ -42,6 +42,38 @@ final class ProcessIO: @unchecked Sendable {
     func closeChildEnds() {
         opened.forEach { close($0) }
         opened.removeAll()
+    }
+
+    /// A FIFO named as stdin is copied into a pipe by a thread: the process must not
+    /// hold a write end of its own input (it would never see end of file), and the
+    /// client may open its end later. End of file on the FIFO closes the pipe.
+    private func openStdin(_ path: String) throws -> Int32 {
+        guard FileSystem.fileType(path) == S_IFIFO else { return try openPath(path, write: false) }
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw BerthError.internal("pipe: errno \(errno)") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        opened.append(fds[0])
+        let writeEnd = fds[1]
+        startThread {
+            defer { close(writeEnd) }
+            let fifo = open(path, O_RDONLY | O_CLOEXEC) // waits for the client's writer
+            guard fifo >= 0 else { return }
+            defer { close(fifo) }
+            var buffer = [UInt8](repeating: 0, count: 32768)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                var offset = 0
+                while offset < n {
+                    let w = buffer.withUnsafeBytes { write(writeEnd, $0.baseAddress! + offset, n - offset) }
+                    if w <= 0 { return }
+                    offset += w
+                }
+            }
+        }
+        return fds[0]
     }
 
     private func openPath(_ path: String, write: Bool) throws -> Int32 {

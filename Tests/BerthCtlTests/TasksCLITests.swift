@@ -182,8 +182,15 @@ struct TasksCLITests {
                 #expect(try await berthctl("run", "-d", "--rootfs", rootfs, id, "sleep", "100", address: daemon.address).status == 0)
             }
             let shim = try #require(shimPid(state: daemon.state, id: "hung"))
+            let cmdline = (try? String(contentsOfFile: "/proc/\(shim)/cmdline", encoding: .utf8)) ?? ""
+            #expect(cmdline.contains("serve"), "pid \(shim) is not the serving shim: \(cmdline)")
             kill(shim, SIGSTOP)
             defer { kill(shim, SIGCONT) }
+            // Stopped for real (state T) before the calls that must time out.
+            #expect(await eventually {
+                let stat = (try? String(contentsOfFile: "/proc/\(shim)/stat", encoding: .utf8)) ?? ""
+                return stat.split(separator: " ").dropFirst(2).first == "T"
+            })
             let client = try await BerthClient.connect(to: daemon.address)
             defer { client.close() }
             let error = await #expect(throws: BerthError.self) {

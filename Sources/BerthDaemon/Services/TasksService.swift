@@ -33,8 +33,12 @@ struct TasksService: Sendable {
         router.register(API.tasksList) { params, _ in
             let namespace = params.namespace ?? "default"
             let tasks = await withTaskGroup(of: TaskInfo.self) { group in
+                // A status overview: a hung shim costs the list at most 2 s, not the full deadline.
                 for (id, _) in shims.all(namespace: namespace) {
-                    group.addTask { (try? await info(namespace, id, execID: nil)) ?? TaskInfo(id: id, pid: 0, status: "unknown") }
+                    group.addTask {
+                        (try? await info(namespace, id, execID: nil, timeout: min(shims.callTimeout, .seconds(2))))
+                            ?? TaskInfo(id: id, pid: 0, status: "unknown")
+                    }
                 }
                 return await group.reduce(into: [TaskInfo]()) { $0.append($1) }
             } + shims.deadTasks(namespace: namespace).map { id, exit in
@@ -85,12 +89,12 @@ struct TasksService: Sendable {
         }
     }
 
-    func info(_ namespace: String, _ id: String, execID: String?) async throws -> TaskInfo {
+    func info(_ namespace: String, _ id: String, execID: String?, timeout: Duration? = nil) async throws -> TaskInfo {
         if execID == nil, let exit = shims.deadTask(namespace, id) {
             return TaskInfo(id: id, pid: exit.pid, status: "stopped", exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
         }
         let shim = try shims.handle(namespace, id)
-        let state = try await shim.client.call(ShimAPI.state, ShimProcessRequest(execID: execID))
+        let state = try await shim.client.call(ShimAPI.state, ShimProcessRequest(execID: execID), timeout: timeout)
         return TaskInfo(id: id, execID: execID, pid: state.pid, status: state.status, exitStatus: state.exitStatus, exitedAt: state.exitedAt)
     }
 

@@ -1,0 +1,56 @@
+import BerthAPI
+import Foundation
+import Testing
+
+extension ShimTests {
+    /// Protocol faults on the shim socket get JSON-RPC errors; the shim keeps serving.
+    @Suite("Bad input")
+    struct BadInputTests {
+        struct NoParams: Encodable, Sendable {}
+        struct StdioWrongType: Encodable, Sendable { let stdio = "yes" }
+
+        @Test("unknown method is -32601, create without stdio is -32602, and the shim keeps serving")
+        func protocolErrors() async throws {
+            try await withShim(["true"]) { shim in
+                let client = try await shim.connect()
+                await expectError(.notImplemented, code: ProtocolErrorCode.methodNotFound, "task.nosuch") {
+                    _ = try await client.callRaw("task.nosuch", params: NoParams())
+                }
+                await expectError(.invalidArgument, code: ProtocolErrorCode.invalidParams, "task.create without stdio") {
+                    _ = try await client.callRaw("task.create", params: NoParams())
+                }
+                await expectError(.invalidArgument, code: ProtocolErrorCode.invalidParams, "task.create with stdio a string") {
+                    _ = try await client.callRaw("task.create", params: StdioWrongType())
+                }
+                // Neither created anything, on the same connection or a new one.
+                await expectError(.notFound, "state after the refused creates") {
+                    try await client.call(ShimAPI.state, ShimProcessRequest())
+                }
+                let other = try await shim.connect()
+                #expect(try await other.call(ShimAPI.connect, Empty()).taskPid == 0)
+            }
+        }
+
+        @Test("malformed frames get an error, and other connections are unaffected")
+        func malformedFrames() async throws {
+            try await withShim(["true"]) { shim in
+                let raw = try RawSocket(shim.address)
+                raw.send("{not json")
+                #expect(raw.receive()?.errorCode == ProtocolErrorCode.parseError)
+                raw.send(#"[{"jsonrpc":"2.0","id":1,"method":"task.connect"}]"#)
+                #expect(raw.receive()?.errorCode == ProtocolErrorCode.invalidRequest)
+                raw.send(#"{"jsonrpc":"2.0","id":2,"method":"task.connect","params":{}}"#)
+                #expect((raw.receive()?["result"] as? [String: Any])?["shimPid"] as? Int == shim.shimPid.map(Int.init))
+
+                let huge = try RawSocket(shim.address)
+                huge.send([], declaredLength: 0xffff_fff0)
+                let refused = huge.receive()
+                #expect(refused?.errorCode != nil, "an oversized frame must get an error response")
+                #expect(refused.map { $0["id"] is NSNull } == true)
+
+                let client = try await shim.connect()
+                #expect(try await client.call(ShimAPI.connect, Empty()).shimPid == shim.shimPid)
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import BerthAPI
+import BerthShim
+import Foundation
+import Testing
+
+extension ShimTests {
+    /// task.kill, task.pids, task.pause and task.resume on a running container.
+    @Suite("Signals, pids, pause")
+    struct SignalTests {
+        @Test("SIGKILL: wait gives 137; a second kill of the stopped task is NotFound")
+        func killInit() async throws {
+            try await withShim(["sleep", "100"]) { shim in
+                let client = try await shim.connect()
+                let pid = try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio())).pid
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                #expect(try await client.call(ShimAPI.state, ShimProcessRequest()).status == "running")
+                try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL))
+                let exit = try await client.call(ShimAPI.wait, ShimProcessRequest())
+                #expect(exit.exitStatus == 137)
+                #expect(exit.pid == pid)
+                #expect(ExitRecord.read(from: shim.bundle)?.exitStatus == 137)
+                let state = try await client.call(ShimAPI.state, ShimProcessRequest())
+                #expect(state.status == "stopped")
+                #expect(state.exitStatus == 137)
+                await expectError(.notFound, "kill of a stopped task") {
+                    try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL))
+                }
+                await expectError(.notFound, "kill --all of a stopped task") {
+                    try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL, all: true))
+                }
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+            }
+        }
+
+        /// The init of a pid namespace ignores SIGTERM it has no handler for, so a plain
+        /// SIGTERM leaves this container running; with `all`, its two children die, `wait`
+        /// returns and the shell exits 0.
+        @Test("kill with all signals every process of the container")
+        func killAll() async throws {
+            try await withShim(["sh", "-c", "sleep 100 & sleep 100 & wait"]) { shim in
+                let client = try await shim.connect()
+                let initPid = try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio())).pid
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                var pids: [Int32] = []
+                for _ in 0..<50 { // until the shell has started both sleeps
+                    pids = try await client.call(ShimAPI.pids, ShimProcessRequest()).pids
+                    if pids.count >= 3 { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(pids.contains(initPid))
+                #expect(pids.count == 3, "pids: \(pids)")
+
+                try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGTERM))
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await client.call(ShimAPI.state, ShimProcessRequest()).status == "running",
+                        "the container's init has no SIGTERM handler: a plain SIGTERM must not stop it")
+
+                try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGTERM, all: true))
+                let exit = try await client.call(ShimAPI.wait, ShimProcessRequest(), timeout: .seconds(10))
+                #expect(exit.exitStatus == 0)
+                #expect(pids.allSatisfy { !Procfs.isAlive($0) }, "processes left after kill --all: \(pids.filter(Procfs.isAlive))")
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+            }
+        }
+
+        @Test("pids includes the init; pause and resume change the state and emit events")
+        func pidsPauseResume() async throws {
+            try await withShim(["sleep", "100"]) { shim in
+                let client = try await shim.connect()
+                let events = EventCollector(client)
+                try await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: 0))
+                let pid = try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio())).pid
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                #expect(try await client.call(ShimAPI.pids, ShimProcessRequest()).pids.contains(pid))
+                #expect(try await client.call(ShimAPI.connect, Empty()).taskPid == pid)
+
+                try await client.call(ShimAPI.pause, ShimProcessRequest())
+                #expect(try await client.call(ShimAPI.state, ShimProcessRequest()).status == "paused")
+                if let freezer = freezerState(shim) { #expect(freezer == "FROZEN") }
+                await events.wait(for: "/tasks/paused")
+
+                try await client.call(ShimAPI.resume, ShimProcessRequest())
+                #expect(try await client.call(ShimAPI.state, ShimProcessRequest()).status == "running")
+                let seen = await events.wait(for: "/tasks/resumed")
+                #expect(seen.topics == ["/tasks/create", "/tasks/start", "/tasks/paused", "/tasks/resumed"])
+                #expect(seen.filter { $0.topic.hasPrefix("/tasks/pa") || $0.topic.hasPrefix("/tasks/re") }
+                    .allSatisfy { $0.payload.containerID == shim.id })
+
+                try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL))
+                #expect(try await client.call(ShimAPI.wait, ShimProcessRequest()).exitStatus == 137)
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+            }
+        }
+
+        /// The v1 freezer's state of the container's cgroup (nil where there is no v1 freezer).
+        private func freezerState(_ shim: ShimFixture) -> String? {
+            (try? String(contentsOfFile: "/sys/fs/cgroup/freezer\(shim.cgroupsPath)/freezer.state", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+}
