@@ -88,3 +88,60 @@ struct TaskEventsTests {
         #expect(replay.filter { $0.topic == "/tasks/exit" }.count == 1, "\(replay.map(\.topic))")
     }
 }
+
+/// A subscriber that never reads must not slow anyone down.
+@Suite("stalled subscriber", .serialized, .timeLimit(.minutes(3)))
+struct StalledSubscriberTests {
+    /// Subscribes to every event on a raw socket with a tiny receive buffer, then never reads.
+    func stalledSubscriber(_ address: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var size: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(address.utf8)) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw TestFailure("connect \(address): errno \(errno)") }
+        let body = Array(#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"afterSeq":0}}"#.utf8)
+        let n = UInt32(body.count)
+        let frame = [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)] + body
+        _ = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        return fd
+    }
+
+    func runMany(_ count: Int, _ rootfs: String, _ address: String, prefix: String) async throws -> Duration {
+        let start = ContinuousClock.now
+        for i in 0..<count {
+            let run = try await berthctl("run", "--rm", "--rootfs", rootfs, "\(prefix)\(i)", "true", address: address)
+            #expect(run.status == 0, "\(run)")
+        }
+        return ContinuousClock.now - start
+    }
+
+    @Test("30 run --rm beside a subscriber that never reads take no longer than without it; berthd's memory stays bounded")
+    func stalledSubscriberDoesNotSlowRuns() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let config = try scratch.write("config.toml", "[events]\nsubscriber_queue = 16\n")
+        try await withDaemon(arguments: ["--config", config]) { daemon, scratch in
+            defer { killTasks(state: daemon.state) }
+            let rootfs = try makeBusyboxRootfs(in: scratch)
+            let alone = try await runMany(30, rootfs, daemon.address, prefix: "a")
+            let rssBefore = residentKiB(daemon.pid)
+            let stalled = try stalledSubscriber(daemon.address)
+            defer { close(stalled) }
+            let beside = try await runMany(30, rootfs, daemon.address, prefix: "b")
+            #expect(beside < alone * 2 + .seconds(3), "alone \(alone), beside a stalled subscriber \(beside)")
+            let rssAfter = residentKiB(daemon.pid)
+            #expect(rssAfter < rssBefore + 32 * 1024, "berthd grew from \(rssBefore) KiB to \(rssAfter) KiB")
+        }
+    }
+
+    func residentKiB(_ pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import BerthAPI
+import BerthOCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth-bench task-exit`: latency from killing a task to its `/tasks/exit` event at a
+/// subscriber — through `tasks.kill` (what `berthctl tasks kill` sends) and by a direct
+/// `kill(2)` of the container's process.
+struct TaskExitBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "task-exit", abstract: "kill → /tasks/exit latency at a subscriber.")
+
+    @Option var address: String
+    @Option(help: "A root file system directory with sh and sleep.") var rootfs: String
+    @Option(help: "Kills per method.") var count = 30
+
+    func run() async throws {
+        let client = try await BerthClient.connect(to: address)
+        defer { client.close() }
+        let subscription = try await client.subscribeEvents(filters: [#"topic=="/tasks/exit""#])
+        var iterator = subscription.makeAsyncIterator()
+        for method in ["tasks.kill", "kill(2)"] {
+            var samples: [Double] = []
+            for i in 0..<count {
+                let id = "exit-\(getpid())-\(method == "kill(2)" ? "d" : "t")\(i)"
+                let spec = Spec.containerDefault(namespace: "default", id: id, args: ["sleep", "600"])
+                try await client.call(API.containersCreate, CreateContainerRequest(container: Container(id: id, spec: spec)))
+                let pid = try await client.call(API.tasksCreate, CreateTaskRequest(containerID: id, rootfs: rootfs)).pid
+                try await client.call(API.tasksStart, TaskRequest(containerID: id))
+                let start = monotonicMicros()
+                if method == "kill(2)" {
+                    kill(pid, SIGKILL)
+                } else {
+                    try await client.call(API.tasksKill, KillTaskRequest(containerID: id, signal: SIGKILL))
+                }
+                while let event = try await iterator.next() {
+                    if case let .object(fields) = event.payload, case let .string(cid)? = fields["containerID"], cid == id { break }
+                }
+                samples.append(monotonicMicros() - start)
+                _ = try? await client.call(API.tasksDelete, TaskRequest(containerID: id))
+                _ = try? await client.call(API.containersDelete, ContainerRequest(id: id))
+            }
+            samples.sort()
+            print("tasks.exit_latency via=\(method) count=\(count) p50_ms=\(fmt(pct(samples, 0.5) / 1000)) p99_ms=\(fmt(pct(samples, 0.99) / 1000))")
+        }
+    }
+}
