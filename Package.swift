@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "BerthShim",
             dependencies: [
-                "BerthAPI", "BerthRPC", "BerthOCI", "BerthSystem", "CBerthLinux", "CBerthRuntime",
+                "BerthAPI", "BerthCgroups", "BerthRPC", "BerthOCI", "BerthSystem", "CBerthLinux", "CBerthRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

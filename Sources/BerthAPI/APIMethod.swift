@@ -97,6 +97,10 @@ public enum API {
     public static let tasksPause = APIMethod<TaskRequest, Empty>("tasks.pause")
     public static let tasksResume = APIMethod<TaskRequest, Empty>("tasks.resume")
     public static let tasksExec = APIMethod<ExecTaskRequest, Empty>("tasks.exec")
+    public static let tasksMetrics = APIMethod<TaskRequest, TaskMetricsResponse>("tasks.metrics")
+    public static let tasksUpdate = APIMethod<UpdateTaskRequest, Empty>("tasks.update")
+    public static let tasksCloseIO = APIMethod<CloseIORequest, Empty>("tasks.closeIO")
+    public static let tasksResizePty = APIMethod<ResizePtyRequest, Empty>("tasks.resizePty")
 
     public static let eventsSubscribe = APIMethod<SubscribeEventsRequest, SubscribeEventsResponse>("events.subscribe")
     public static let eventsUnsubscribe = APIMethod<UnsubscribeEventsRequest, Empty>("events.unsubscribe")
@@ -110,7 +114,7 @@ public enum API {
 
         containersCreate, containersGet, containersList, containersUpdate, containersDelete,
         tasksCreate, tasksStart, tasksGet, tasksList, tasksKill, tasksDelete, tasksWait, tasksPids,
-        tasksPause, tasksResume, tasksExec,
+        tasksPause, tasksResume, tasksExec, tasksMetrics, tasksUpdate, tasksCloseIO, tasksResizePty,
 
         eventsSubscribe, eventsUnsubscribe, eventsPublish,
     ]

@@ -16,17 +16,22 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Root file system directory.") var rootfs: String?
     @Flag(help: "Remove the container after it exits.") var rm = false
     @Flag(name: [.short, .long], help: "Do not wait for the container.") var detach = false
-    @Flag(name: [.short, .long], help: "Allocate a terminal (not supported yet).") var tty = false
+    @Flag(name: [.short, .long], help: "Allocate a terminal: raw mode, stdin forwarded, size changes followed.") var tty = false
     @Option(help: "Where the task's output goes: file:///path (JSON lines).") var logURI: String?
     @Argument(help: "The container id (with --rootfs; IMAGE ID when images land).") var id: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var args: [String] = []
 
     func run() async throws {
-        if tty { throw ValidationError("--tty is not supported yet") }
+        if tty && detach { throw ValidationError("--tty needs the foreground: drop --detach") }
         guard let rootfs else { throw ValidationError("images arrive with the images service; use --rootfs DIR") }
         let root = try absolute(rootfs)
         let namespace = globals.resolvedNamespace
-        let (spec, labels) = try specOptions.spec(namespace: namespace, id: id, args: args)
+        var (spec, labels) = try specOptions.spec(namespace: namespace, id: id, args: args)
+        if tty {
+            spec.process?.terminal = true
+            if let (width, height) = TerminalMode.size() { spec.process?.consoleSize = .init(height: height, width: width) }
+            spec.process?.env?.append("TERM=" + (environment("TERM") ?? "xterm"))
+        }
         let logPath = try logURI.map(parseLogURI)
         let status: Int32 = try await globals.withClient { client in
             let container = Container(id: id, runtime: .init(name: specOptions.runtime), spec: spec, labels: labels)
@@ -35,9 +40,11 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 var io = TaskIO(logPath: logPath)
                 if !detach && logPath == nil {
-                    streams = try OutputStreams()
+                    streams = try OutputStreams(terminal: tty)
                     io.stdout = streams!.stdoutPath
-                    io.stderr = streams!.stderrPath
+                    io.stderr = tty ? nil : streams!.stderrPath
+                    io.stdin = tty ? streams!.stdinPath : nil
+                    io.terminal = tty
                 }
                 try await client.call(API.tasksCreate, CreateTaskRequest(namespace: namespace, containerID: id, rootfs: root, io: io))
                 streams?.startCopying()
@@ -49,6 +56,16 @@ struct RunCommand: AsyncParsableCommand {
                 throw error
             }
             if detach { return 0 }
+            let terminal = TerminalMode()
+            if tty, let stdin = streams?.stdinPath {
+                forwardStdin(to: stdin)
+                terminal.enterRaw()
+                let containerID = id
+                terminal.onResize { width, height in
+                    Task { _ = try? await client.call(API.tasksResizePty, ResizePtyRequest(namespace: namespace, containerID: containerID, width: width, height: height)) }
+                }
+            }
+            defer { terminal.restore() }
             let exit = try await client.call(API.tasksWait, TaskRequest(namespace: namespace, containerID: id), timeout: .seconds(365 * 86400))
             streams?.finish()
             _ = try? await client.call(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
@@ -79,14 +96,20 @@ final class OutputStreams: @unchecked Sendable {
     let directory: String
     var stdoutPath: String { directory + "/stdout" }
     var stderrPath: String { directory + "/stderr" }
+    var stdinPath: String { directory + "/stdin" }
     private var threads: [pthread_t] = []
     private var readers: [(Int32, Int32)] = []
 
-    init() throws {
+    init(terminal: Bool = false) throws {
         var template = Array("/tmp/berthctl-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw ValidationError("mkdtemp failed") }
         directory = String(cString: made)
-        for (path, target) in [(stdoutPath, Int32(1)), (stderrPath, 2)] {
+        if terminal {
+            guard mkfifo(stdinPath, 0o600) == 0 else { throw ValidationError("mkfifo \(stdinPath) failed") }
+        }
+        var streams: [(String, Int32)] = [(stdoutPath, Int32(1))]
+        if !terminal { streams.append((stderrPath, Int32(2))) }
+        for (path, target) in streams {
             guard mkfifo(path, 0o600) == 0 else { throw ValidationError("mkfifo \(path) failed") }
             // O_RDWR|O_NONBLOCK opens without a writer; then reads block until data or EOF.
             let fd = open(path, O_RDONLY | O_NONBLOCK)
@@ -116,6 +139,7 @@ final class OutputStreams: @unchecked Sendable {
         readers.removeAll()
         unlink(stdoutPath)
         unlink(stderrPath)
+        unlink(stdinPath)
         rmdir(directory)
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks", abstract: "Manage tasks (the running processes of containers).",
-        subcommands: [Start.self, List.self, Kill.self, Ps.self, Exec.self, Pause.self, Resume.self, Remove.self, Logs.self],
+        subcommands: [Start.self, List.self, Kill.self, Ps.self, Exec.self, Pause.self, Resume.self, Remove.self, Logs.self, Metrics.self],
         aliases: ["task", "t"])
 
     struct Start: AsyncParsableCommand {
@@ -181,6 +181,40 @@ struct TasksCommand: AsyncParsableCommand {
             let fd: Int32 = entry.stream == "stderr" ? 2 : 1
             var text = entry.log
             text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+        }
+    }
+}
+
+extension TasksCommand {
+    struct Metrics: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "metrics", abstract: "Show a task's cgroup statistics.")
+        @OptionGroup var globals: GlobalOptions
+        @Argument var id: String
+
+        func run() async throws {
+            let response = try await globals.withClient { try await $0.call(API.tasksMetrics, TaskRequest(namespace: globals.resolvedNamespace, containerID: id)) }
+            if globals.format == .json { return try printJSON(response.metrics) }
+            func number(_ path: String...) -> String {
+                var value = response.metrics
+                for key in path {
+                    guard case let .object(fields) = value, let next = fields[key] else { return "-" }
+                    value = next
+                }
+                switch value {
+                case let .integer(n): return "\(n)"
+                case let .unsigned(n): return "\(n)"
+                case let .number(d): return "\(d)"
+                default: return "-"
+                }
+            }
+            printTable(["METRIC", "VALUE"], [
+                ["cpu.usage_ns", number("cpu", "usageNanoseconds")],
+                ["memory.usage_bytes", number("memory", "usage")],
+                ["memory.limit_bytes", number("memory", "limit")],
+                ["memory.oom_kills", number("memory", "oomKills")],
+                ["pids.current", number("pids", "current")],
+                ["pids.limit", number("pids", "limit")],
+            ])
         }
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 #endif
 import BerthAPI
 import BerthSystem
+import CBerthLinux
+import CBerthRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,8 +22,21 @@ final class ProcessIO: @unchecked Sendable {
     /// The descriptors to give the runtime as 0, 1, 2 (-1: /dev/null).
     private(set) var child: (stdin: Int32, stdout: Int32, stderr: Int32) = (-1, -1, -1)
     private var opened: [Int32] = []
+    private let stdio: ShimStdio
+    /// The write end of the pipe the stdin copier fills (closeIO closes it).
+    private let stdinPipe = ClosableFD()
+    /// With a terminal: the socket the runtime sends the pty master to, and the master.
+    let consoleSocketPath: String?
+    private var consoleListener: Int32 = -1
+    private let master = ClosableFD()
 
-    init(_ stdio: ShimStdio) throws {
+    init(_ stdio: ShimStdio, consoleSocketPath: String? = nil) throws {
+        self.stdio = stdio
+        self.consoleSocketPath = stdio.terminal == true ? consoleSocketPath : nil
+        if let path = self.consoleSocketPath {
+            consoleListener = try listenUnix(path)
+            return // the pty carries all three streams; see attachConsole()
+        }
         do {
             child.stdin = try stdio.stdin.map { try openStdin($0) } ?? -1
             if let log = stdio.logPath {
@@ -35,6 +50,70 @@ final class ProcessIO: @unchecked Sendable {
         } catch {
             closeChildEnds()
             throw error
+        }
+    }
+
+    /// With a terminal: takes the pty master the runtime sent, copies it to stdout (or
+    /// the log) and stdin into it. Call after the runtime's create/exec returned.
+    func attachConsole() throws {
+        guard consoleSocketPath != nil else { return }
+        defer { close(consoleListener); consoleListener = -1 }
+        var pfd = pollfd(fd: consoleListener, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, 5000) == 1 else { throw BerthError.internal("the runtime sent no terminal within 5 s") }
+        let connection = accept(consoleListener, nil, nil)
+        guard connection >= 0 else { throw BerthError.internal("accept console socket: errno \(errno)") }
+        _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+        defer { close(connection) }
+        let fd = berth_recv_fd(connection)
+        guard fd >= 0 else { throw BerthError.internal("receive pty master: errno \(-fd)") }
+        master.set(fd)
+        // Output: the master to stdout (a FIFO or file) and/or the log.
+        let writer = try stdio.logPath.map { try LogWriter(path: $0) }
+        let out = try stdio.stdout.map { try openPath($0, write: true) }
+        if let out { opened.removeAll { $0 == out } }
+        let masterFD = fd
+        startThread { [master] in
+            var buffer = [UInt8](repeating: 0, count: 32768)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(masterFD, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break } // EIO once every slave fd is closed
+                let chunk = Array(buffer[0..<n])
+                writer?.append(stream: "stdout", chunk)
+                if let out { _ = chunk.withUnsafeBytes { write(out, $0.baseAddress, $0.count) } }
+            }
+            if let out { close(out) }
+            master.close()
+        }
+        // Input: the stdin FIFO into the master.
+        if let path = stdio.stdin {
+            startThread { [master] in
+                let fifo = open(path, O_RDONLY | O_CLOEXEC)
+                guard fifo >= 0 else { return }
+                defer { close(fifo) }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return }
+                    guard master.write(Array(buffer[0..<n])) else { return }
+                }
+            }
+        }
+    }
+
+    /// Resizes the terminal (a no-op without one).
+    func resize(width: UInt32, height: UInt32) throws {
+        guard let fd = master.value else { throw BerthError.failedPrecondition("the process has no terminal") }
+        try checkNegativeErrno(berth_set_winsize(fd, UInt16(clamping: height), UInt16(clamping: width)), "resize terminal")
+    }
+
+    /// Closes the process's stdin: it reads end of file (with a terminal: EOT).
+    func closeStdin() {
+        if master.value != nil {
+            _ = master.write([0x04])
+        } else {
+            stdinPipe.close()
         }
     }
 
@@ -54,9 +133,9 @@ final class ProcessIO: @unchecked Sendable {
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         opened.append(fds[0])
-        let writeEnd = fds[1]
-        startThread {
-            defer { close(writeEnd) }
+        stdinPipe.set(fds[1])
+        startThread { [stdinPipe] in
+            defer { stdinPipe.close() }
             let fifo = open(path, O_RDONLY | O_CLOEXEC) // waits for the client's writer
             guard fifo >= 0 else { return }
             defer { close(fifo) }
@@ -65,12 +144,7 @@ final class ProcessIO: @unchecked Sendable {
                 let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
-                var offset = 0
-                while offset < n {
-                    let w = buffer.withUnsafeBytes { write(writeEnd, $0.baseAddress! + offset, n - offset) }
-                    if w <= 0 { return }
-                    offset += w
-                }
+                guard stdinPipe.write(Array(buffer[0..<n])) else { return }
             }
         }
         return fds[0]
@@ -200,4 +274,58 @@ func rfc3339Now() -> String {
     }
     return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
         + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec, 9))Z"
+}
+
+/// A descriptor that several threads use and one may close: writes after the close
+/// fail instead of hitting a reused number.
+final class ClosableFD: @unchecked Sendable {
+    private let lock = NSLockLite()
+    private var fd: Int32 = -1
+
+    var value: Int32? { lock.locked { fd >= 0 ? fd : nil } }
+
+    func set(_ new: Int32) { lock.locked { fd = new } }
+
+    /// Writes all of `bytes`; false once closed or on error.
+    func write(_ bytes: [UInt8]) -> Bool {
+        lock.locked {
+            guard fd >= 0 else { return false }
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+    }
+
+    func close() {
+        lock.locked {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
+    }
+}
+
+/// A listening UNIX socket at `path` (replacing a stale one), mode 0600.
+func listenUnix(_ path: String) throws -> Int32 {
+    unlink(path)
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw BerthError.internal("socket: errno \(errno)") }
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); throw BerthError.invalidArgument("socket path \(path) is too long") }
+    withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+    let rc = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard rc == 0, chmod(path, 0o600) == 0, listen(fd, 4) == 0 else {
+        let err = errno
+        close(fd)
+        throw BerthError.internal("listen on \(path): errno \(err)")
+    }
+    return fd
 }

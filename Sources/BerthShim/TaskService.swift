@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
+import BerthCgroups
 import BerthOCI
 import BerthRPC
 import BerthSystem
@@ -23,6 +24,7 @@ final class TaskService: Sendable {
         var status = "created"
         var exit: ExitRecord?
         var waiters: [CheckedContinuation<ExitRecord, Never>] = []
+        var io: ProcessIO?
     }
 
     private struct State {
@@ -63,6 +65,22 @@ final class TaskService: Sendable {
         router.register(ShimAPI.resume) { [self] _, _ in try await pauseResume(pause: false); return Empty() }
         router.register(ShimAPI.exec) { [self] request, _ in try await exec(request); return Empty() }
         router.register(ShimAPI.shutdown) { [self] _, _ in try shutdown(); return Empty() }
+        router.register(ShimAPI.stats) { [self] _, _ in
+            ShimStatsResponse(stats: try AnyJSON(encoding: try cgroup().stats()))
+        }
+        router.register(ShimAPI.update) { [self] request, _ in
+            guard processStatus(nil) != "stopped" else { throw BerthError.failedPrecondition("task \(id) is not running") }
+            try cgroup().apply(request.resources)
+            return Empty()
+        }
+        router.register(ShimAPI.closeIO) { [self] request, _ in
+            if request.stdin { try io(request.execID).closeStdin() }
+            return Empty()
+        }
+        router.register(ShimAPI.resizePty) { [self] request, _ in
+            try io(request.execID).resize(width: request.width, height: request.height)
+            return Empty()
+        }
         router.register(ShimAPI.subscribe) { [self] request, context in
             guard let connection = context.connection else { throw BerthError.invalidArgument("events.subscribe needs a connection") }
             return ShimSubscribeResponse(lastSeq: events.subscribe(connection, afterSeq: request.afterSeq))
@@ -77,17 +95,21 @@ final class TaskService: Sendable {
             s.initProcess = Process(status: "creating")
         }
         let pidFile = bootstrap.bundle + "/init.pid"
+        let io: ProcessIO
         do {
-            let io = try ProcessIO(request.stdio)
+            io = try ProcessIO(request.stdio, consoleSocketPath: bootstrap.bundle + "/console.sock")
             defer { io.closeChildEnds() }
-            try await runner.run(["create", "--bundle", bootstrap.bundle, "--pid-file", pidFile, id],
+            let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
+            try await runner.run(["create", "--bundle", bootstrap.bundle, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
+            try io.attachConsole()
         } catch {
             state.withLock { $0.initProcess = nil }
             throw error
         }
         let pid = try readPid(pidFile)
-        state.withLock { $0.initProcess = Process(pid: pid, status: "created") }
+        state.withLock { $0.initProcess = Process(pid: pid, status: "created", io: io) }
+        watchOOM()
         events.publish("/tasks/create", ShimEventPayload(containerID: id, pid: pid))
         watch(pid: pid, execID: nil)
         return ShimPidResponse(pid: pid)
@@ -238,22 +260,25 @@ final class TaskService: Sendable {
             s.execs[request.execID] = Process(status: "creating")
         }
         let processFile = bootstrap.bundle + "/exec-\(request.execID).json"
+        let io: ProcessIO
         let pidFile = bootstrap.bundle + "/exec-\(request.execID).pid"
         do {
             try FileSystem.writeAtomically(processFile, Array(try JSONEncoder().encode(request.process)), mode: 0o600)
             defer { unlink(processFile) }
             events.publish("/tasks/exec-added", ShimEventPayload(containerID: id, execID: request.execID))
-            let io = try ProcessIO(request.stdio)
+            io = try ProcessIO(request.stdio, consoleSocketPath: bootstrap.bundle + "/console-\(request.execID).sock")
             defer { io.closeChildEnds() }
-            try await runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile, id],
+            let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
+            try await runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
+            try io.attachConsole()
         } catch {
             state.withLock { _ = $0.execs.removeValue(forKey: request.execID) }
             throw error
         }
         let pid = try readPid(pidFile)
         unlink(pidFile)
-        state.withLock { $0.execs[request.execID] = Process(pid: pid, status: "running") }
+        state.withLock { $0.execs[request.execID] = Process(pid: pid, status: "running", io: io) }
         events.publish("/tasks/exec-started", ShimEventPayload(containerID: id, execID: request.execID, pid: pid))
         watch(pid: pid, execID: request.execID)
     }
@@ -262,6 +287,45 @@ final class TaskService: Sendable {
         let running = state.withLock { s in s.initProcess.map { $0.status != "stopped" } ?? false }
         if running { throw BerthError.failedPrecondition("task \(id) still has processes: delete it first") }
         onShutdown()
+    }
+
+    /// The task's cgroup, from the bundle's config.json (the runtime's default when absent).
+    func cgroup() throws -> Cgroup {
+        let spec = try JSONDecoder().decode(Spec.self, from: Data(try FileSystem.readFile(bootstrap.bundle + "/config.json", limit: 64 << 20)))
+        return try Cgroup(path: spec.linux?.cgroupsPath ?? "/berth-runtime/\(id)")
+    }
+
+    private func processStatus(_ execID: String?) -> String? {
+        state.withLock { s in (execID.map { s.execs[$0] } ?? s.initProcess)?.status }
+    }
+
+    private func io(_ execID: String?) throws -> ProcessIO {
+        try state.withLock { s in
+            guard let io = (execID.map { s.execs[$0] } ?? s.initProcess)?.io else {
+                throw BerthError.notFound(execID.map { "exec \($0) not found" } ?? "task \(id) not created")
+            }
+            return io
+        }
+    }
+
+    /// Publishes /tasks/oom each time the kernel OOM-kills in the task's cgroup, until
+    /// the task is gone (v1: memory.oom_control eventfd; v2: memory.events inotify).
+    private func watchOOM() {
+        guard let cgroup = try? cgroup(), let fd = try? cgroup.oomEventDescriptor() else { return }
+        var kills = (try? cgroup.oomKillCount()) ?? 0
+        startThread { [self] in
+            defer { close(fd) }
+            while processStatus(nil).map({ $0 != "stopped" }) ?? false {
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, 500) == 1 else { continue }
+                Cgroup.drainEventDescriptor(fd)
+                let now = (try? cgroup.oomKillCount()) ?? kills
+                if now > kills {
+                    kills = now
+                    events.publish("/tasks/oom", ShimEventPayload(containerID: id))
+                }
+            }
+        }
     }
 
     private func readPid(_ path: String) throws -> Int32 {

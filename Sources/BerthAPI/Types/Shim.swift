@@ -181,3 +181,45 @@ public struct ShimEventPayload: Codable, Sendable, Equatable {
         self.exitedAt = exitedAt
     }
 }
+
+extension ShimAPI {
+    public static let stats = APIMethod<ShimProcessRequest, ShimStatsResponse>("task.stats")
+    public static let update = APIMethod<ShimUpdateRequest, Empty>("task.update")
+    public static let closeIO = APIMethod<ShimCloseIORequest, Empty>("task.closeIO")
+    public static let resizePty = APIMethod<ShimResizeRequest, Empty>("task.resizePty")
+}
+
+/// The task's cgroup statistics (BerthCgroups' `CgroupStats`, as JSON: CPU, memory,
+/// pids, io and hugetlb groups, each absent where the host lacks the controller).
+public struct ShimStatsResponse: Codable, Sendable, Equatable {
+    public var stats: AnyJSON
+    public init(stats: AnyJSON) { self.stats = stats }
+}
+
+/// New cgroup limits for a running task (OCI `linux.resources`).
+public struct ShimUpdateRequest: Codable, Sendable, Equatable {
+    public var resources: Spec.Resources
+    public init(resources: Spec.Resources) { self.resources = resources }
+}
+
+/// Close a process's stdin (its end of file).
+public struct ShimCloseIORequest: Codable, Sendable, Equatable {
+    public var execID: String?
+    public var stdin: Bool
+    public init(execID: String? = nil, stdin: Bool = true) {
+        self.execID = execID
+        self.stdin = stdin
+    }
+}
+
+/// Resize a process's terminal.
+public struct ShimResizeRequest: Codable, Sendable, Equatable {
+    public var execID: String?
+    public var width: UInt32
+    public var height: UInt32
+    public init(execID: String? = nil, width: UInt32, height: UInt32) {
+        self.execID = execID
+        self.width = width
+        self.height = height
+    }
+}

@@ -121,3 +121,55 @@ public struct TaskPidsResponse: Codable, Sendable, Equatable {
     public var pids: [Int32]
     public init(pids: [Int32]) { self.pids = pids }
 }
+
+/// Params of `tasks.update`: new cgroup limits for the task.
+public struct UpdateTaskRequest: Codable, Sendable, Equatable {
+    public var namespace: String?
+    public var containerID: String
+    public var resources: Spec.Resources
+    public init(namespace: String? = nil, containerID: String, resources: Spec.Resources) {
+        self.namespace = namespace
+        self.containerID = containerID
+        self.resources = resources
+    }
+}
+
+/// Params of `tasks.closeIO`.
+public struct CloseIORequest: Codable, Sendable, Equatable {
+    public var namespace: String?
+    public var containerID: String
+    public var execID: String?
+    public var stdin: Bool
+    public init(namespace: String? = nil, containerID: String, execID: String? = nil, stdin: Bool = true) {
+        self.namespace = namespace
+        self.containerID = containerID
+        self.execID = execID
+        self.stdin = stdin
+    }
+}
+
+/// Params of `tasks.resizePty`.
+public struct ResizePtyRequest: Codable, Sendable, Equatable {
+    public var namespace: String?
+    public var containerID: String
+    public var execID: String?
+    public var width: UInt32
+    public var height: UInt32
+    public init(namespace: String? = nil, containerID: String, execID: String? = nil, width: UInt32, height: UInt32) {
+        self.namespace = namespace
+        self.containerID = containerID
+        self.execID = execID
+        self.width = width
+        self.height = height
+    }
+}
+
+/// Result of `tasks.metrics`: the task's cgroup statistics as the shim reads them.
+public struct TaskMetricsResponse: Codable, Sendable, Equatable {
+    public var id: String
+    public var metrics: AnyJSON
+    public init(id: String, metrics: AnyJSON) {
+        self.id = id
+        self.metrics = metrics
+    }
+}

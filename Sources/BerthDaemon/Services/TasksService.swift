@@ -82,6 +82,25 @@ struct TasksService: Sendable {
             try await shims.handle(params.namespace ?? "default", params.containerID).client.call(ShimAPI.resume, ShimProcessRequest())
             return Empty()
         }
+        router.register(API.tasksMetrics) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            return TaskMetricsResponse(id: params.containerID, metrics: try await shim.client.call(ShimAPI.stats, ShimProcessRequest()).stats)
+        }
+        router.register(API.tasksUpdate) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            try await shim.client.call(ShimAPI.update, ShimUpdateRequest(resources: params.resources))
+            return Empty()
+        }
+        router.register(API.tasksCloseIO) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            try await shim.client.call(ShimAPI.closeIO, ShimCloseIORequest(execID: params.execID, stdin: params.stdin))
+            return Empty()
+        }
+        router.register(API.tasksResizePty) { params, _ in
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            try await shim.client.call(ShimAPI.resizePty, ShimResizeRequest(execID: params.execID, width: params.width, height: params.height))
+            return Empty()
+        }
         router.register(API.tasksExec) { params, _ in
             let shim = try shims.handle(params.namespace ?? "default", params.containerID)
             try await shim.client.call(ShimAPI.exec, ShimExecRequest(execID: params.execID, process: params.process, stdio: stdio(params.io)))
@@ -112,7 +131,6 @@ struct TasksService: Sendable {
         guard rootfs.hasPrefix("/"), FileSystem.fileType(rootfs) == S_IFDIR else {
             throw BerthError.invalidArgument("rootfs \"\(rootfs)\" must be an absolute path to a directory")
         }
-        if params.io?.terminal == true { throw BerthError(.notImplemented, "terminals are not supported by the shim yet") }
         let bundle = shims.bundle(namespace, container.id)
         try FileSystem.makeDirectory(bundle, mode: 0o711)
         do {
