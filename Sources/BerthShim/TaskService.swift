@@ -8,6 +8,7 @@ import BerthCgroups
 import BerthOCI
 import BerthRPC
 import BerthSystem
+import CBerthRuntime
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -202,8 +203,17 @@ final class TaskService: Sendable {
             guard Glibc.kill(pid, request.signal) == 0 else { throw BerthError.failedPrecondition("kill exec \(execID): errno \(errno)") }
             return
         }
-        let status = try processState(nil).status
-        guard status != "stopped" else { throw BerthError.notFound("task \(id) is not running") }
+        let state = try processState(nil)
+        guard state.status != "stopped" else { throw BerthError.notFound("task \(id) is not running") }
+        // The init is the shim's own (sub)child, reaped only here: until its exit is
+        // recorded its pid cannot be reused, so a pidfd signal needs no runtime process.
+        if request.all != true, state.status == "running" || state.status == "paused" {
+            let pidfd = berth_pidfd_open(state.pid)
+            if pidfd >= 0 {
+                defer { close(pidfd) }
+                if berth_pidfd_send_signal(pidfd, request.signal) == 0 { return }
+            }
+        }
         try await runner.run(["kill"] + (request.all == true ? ["--all"] : []) + [id, "\(request.signal)"])
     }
 
