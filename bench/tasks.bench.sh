@@ -6,6 +6,7 @@
 # (b) 50 containers started one by one, and 10 at a time (wall time)
 # (c) memory with 50 running: shim RSS/PSS (median), daemon RSS idle and at 50
 # (d) `kill -9 berthd` with 10 and 100 tasks running → all RUNNING again
+# (e) kill → /tasks/exit at a subscriber, through tasks.kill and by kill(2)
 #
 # Both sides run the same busybox root file system: a directory for Berth (images
 # arrive with issue 6), a one-layer docker-save image made from it for containerd.
@@ -16,6 +17,7 @@
 : "${TASKS_PARALLEL:=10}"
 : "${TASKS_RESTART_COUNTS:=10 100}"
 
+require_bin berth-bench
 require_bin berth-shim
 require_bin berth-runtime
 command -v hyperfine >/dev/null || { echo "bench: hyperfine not found (make deps)" >&2; exit 1; }
@@ -129,3 +131,7 @@ for n in $TASKS_RESTART_COUNTS; do
     echo "tasks.restart tasks=$n berthd_ms_until_all_running=$took (containerd, MEASURED.md: 94 ms for 10)"
     berth_cleanup_tasks
 done
+
+# --- (e) kill → /tasks/exit ------------------------------------------------------
+bench_section "(e) kill → /tasks/exit at a subscriber (goal ≤ 2 ms; containerd here: 19.6 ms via ctr, 2.4 ms direct)"
+"$BIN/berth-bench" task-exit --address "$BERTH_SOCK" --rootfs "$ROOTFS" --count "${TASKS_EXIT_COUNT:-30}"

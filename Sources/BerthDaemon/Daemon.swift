@@ -40,10 +40,10 @@ public final class Daemon: Sendable {
     /// Starts serving and returns; the caller decides how long to run.
     public func start() async throws -> Running {
         signal(SIGPIPE, SIG_IGN)
-        try FileSystem.makeDirectory(config.root, mode: 0o711)
+        try FileSystem.makeDirectory(config.root, mode: 0o711, enforceMode: true)
         let lock = try RootLock(directory: config.root)
         // Only the lock holder touches the state directory.
-        try FileSystem.makeDirectory(config.state, mode: 0o711)
+        try FileSystem.makeDirectory(config.state, mode: 0o711, enforceMode: true)
         var opened: Exchange?
         do {
             let database = try Database(path: config.root + "/metadata.db")

@@ -38,6 +38,8 @@ final class TaskService: Sendable {
     let reaper: Reaper
     let events = ShimEventLog()
     private let state = Mutex(State())
+    /// OOM kills already announced (the cgroup's counter), so each is published once.
+    private let oomKillsSeen = Mutex<UInt64>(0)
     /// Called when the shim should exit (after `task.shutdown`).
     let onShutdown: @Sendable () -> Void
 
@@ -140,6 +142,8 @@ final class TaskService: Sendable {
         Task { [self] in
             let status = await reaper.wait(for: pid)
             let record = ExitRecord(pid: pid, exitStatus: exitCode(fromWaitStatus: status), exitedAt: rfc3339Now())
+            // An OOM kill is announced before the exit it caused.
+            if execID == nil { checkOOM() }
             // create → start → exit: an init that exits during `start` waits for /tasks/start.
             while execID == nil, state.withLock({ $0.initProcess?.status == "starting" }) {
                 try? await Task.sleep(for: .milliseconds(1))
@@ -322,20 +326,28 @@ final class TaskService: Sendable {
     /// the task is gone (v1: memory.oom_control eventfd; v2: memory.events inotify).
     private func watchOOM() {
         guard let cgroup = try? cgroup(), let fd = try? cgroup.oomEventDescriptor() else { return }
-        var kills = (try? cgroup.oomKillCount()) ?? 0
+        let start = (try? cgroup.oomKillCount()) ?? 0
+        oomKillsSeen.withLock { $0 = start }
         startThread { [self] in
             defer { close(fd) }
             while processStatus(nil).map({ $0 != "stopped" }) ?? false {
                 var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 guard poll(&pfd, 1, 500) == 1 else { continue }
                 Cgroup.drainEventDescriptor(fd)
-                let now = (try? cgroup.oomKillCount()) ?? kills
-                if now > kills {
-                    kills = now
-                    events.publish("/tasks/oom", ShimEventPayload(containerID: id))
-                }
+                checkOOM()
             }
         }
+    }
+
+    /// Publishes /tasks/oom when the cgroup's OOM-kill counter has grown since last seen.
+    private func checkOOM() {
+        guard let cgroup = try? cgroup(), let now = try? cgroup.oomKillCount() else { return }
+        let grew = oomKillsSeen.withLock { seen -> Bool in
+            guard now > seen else { return false }
+            seen = now
+            return true
+        }
+        if grew { events.publish("/tasks/oom", ShimEventPayload(containerID: id)) }
     }
 
     private func readPid(_ path: String) throws -> Int32 {

@@ -6,10 +6,10 @@ import Glibc
 public enum FileSystem {
     /// Creates `path` and any missing parents, then sets `mode` on `path` itself
     /// (umask does not apply to it). An existing directory gets its mode set only when
-    /// `enforceMode` (Berth's own directories); a shared one (the socket's parent, e.g.
-    /// /run) is left as it is. Symlinks along the path are followed (/var/run → /run);
+    /// `enforceMode` (berthd's own root and state); any other (a socket's parent such as
+    /// /run or /tmp) is left as it is — never chmod a directory Berth did not make. Symlinks along the path are followed (/var/run → /run);
     /// an existing non-directory is an error.
-    public static func makeDirectory(_ path: String, mode: mode_t, enforceMode: Bool = true) throws {
+    public static func makeDirectory(_ path: String, mode: mode_t, enforceMode: Bool = false) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         var created = false
         for component in path.split(separator: "/") {
