@@ -56,6 +56,8 @@ struct RootfsSetup {
         for path in linux?.readonlyPaths ?? [] { try makeReadOnly(path) }
         for path in linux?.maskedPaths ?? [] { try mask(path) }
         if let hostname = spec.hostname { try checkNegativeErrno(berth_sethostname(hostname), "sethostname") }
+        // A new network namespace starts with lo down; containers expect 127.0.0.1.
+        if config.newNetworkNamespace { try checkNegativeErrno(berth_loopback_up(), "bring up lo") }
         if let domain = spec.domainname { try checkNegativeErrno(berth_setdomainname(domain), "setdomainname") }
         if spec.root?.readonly == true { try remountReadOnly("/") }
     }

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <grp.h>
+#include <sys/prctl.h>
 
 int berth_sync_send(int fd, uint32_t type, int32_t err, int32_t pid, const char *stage) {
     berth_sync_msg msg;
@@ -100,6 +101,11 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+
+    // Not dumpable while this image (the host's runtime binary) is mapped: no process in
+    // the container can open /proc/<pid>/exe of it (CVE-2019-5736 through exec). The
+    // execve of the user's program restores the default.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
     if (a->wait_for_go) {
         berth_sync_msg msg;

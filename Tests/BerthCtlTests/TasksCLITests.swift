@@ -207,6 +207,16 @@ struct TasksCLITests {
         }
     }
 
+    @Test("a container's own network namespace has its loopback up (as containerd's default spec promises)")
+    func loopbackUp() async throws {
+        try await withRunningDaemon { daemon, _, rootfs in
+            let run = try await berthctl("run", "--rm", "--rootfs", rootfs, "lo1", "cat", "/sys/class/net/lo/flags", address: daemon.address)
+            #expect(run.status == 0, "\(run)")
+            // IFF_UP (0x1) | IFF_LOOPBACK (0x8); IFF_RUNNING is not in this sysfs file.
+            #expect(run.stdout == "0x9\n", "\(run)")
+        }
+    }
+
     @Test("--runtime runc runs the same container with the same output and status")
     func runcRuntime() async throws {
         try await withRunningDaemon { daemon, _, rootfs in

@@ -146,4 +146,7 @@ int berth_open_in_root_nofollow(int root_fd, const char *path, int flags);
 /// pipe2(fds, O_CLOEXEC).
 int berth_pipe_cloexec(int fds[2]);
 
+/// Brings the loopback interface up (in a new network namespace it starts down).
+int berth_loopback_up(void);
+
 #endif
