@@ -100,7 +100,7 @@ let package = Package(
         ),
 
         // MARK: stores and services
-        .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI"]),
+        .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI", "BerthSystem"]),
         .target(name: "BerthSnapshots", dependencies: ["BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]),
         .target(
             name: "BerthEvents",
@@ -179,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BerthEventsTests",
-            dependencies: ["BerthEvents", "BerthAPI", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BerthEvents", "BerthAPI", "BerthSystem", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -139,23 +139,3 @@ enum JSONText {
     }
 }
 
-/// RFC 3339 timestamps with nanoseconds, in UTC, as events carry them.
-public enum EventClock {
-    public static func timestamp() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return format(seconds: Int(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
-    }
-
-    static func format(seconds: Int, nanoseconds: Int) -> String {
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ n: Int, _ width: Int) -> String {
-            let s = String(n)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(nanoseconds, 9))Z"
-    }
-}

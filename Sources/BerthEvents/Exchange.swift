@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthSystem
 import Dispatch
 import Logging
 import Synchronization
@@ -118,7 +119,7 @@ public final class Exchange: EventPublisher {
             guard !p.closed else { return (nil, false) }
             let seq = p.nextSeq
             p.nextSeq += 1
-            p.events.append(PendingEvent(seq: seq, timestamp: EventClock.timestamp(), namespace: namespace, topic: topic, payload: payloadJSON))
+            p.events.append(PendingEvent(seq: seq, timestamp: Timestamp.now(), namespace: namespace, topic: topic, payload: payloadJSON))
             if let waiter { p.waiters.append(Waiter(seq: seq, continuation: waiter)) }
             defer { p.writing = true }
             return (seq, !p.writing)

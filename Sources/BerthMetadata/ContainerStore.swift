@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
+import BerthSystem
 
 /// Containers in the metadata store, one JSON record per (namespace, id). The id is
 /// validated before anything is written; a second create of the same id fails with

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
+import BerthSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -124,21 +125,3 @@ func decodeLabels(_ text: String?) throws -> [String: String] {
     return try WireJSON.decode([String: String].self, from: Array(text.utf8))
 }
 
-/// RFC 3339 timestamps with nanoseconds, in UTC, as the wire and the store keep them.
-public enum Timestamp {
-    public static func now() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = time_t(ts.tv_sec)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ n: Int32, _ width: Int) -> String {
-            let s = String(n)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        let nanos = String(ts.tv_nsec)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
-    }
-}

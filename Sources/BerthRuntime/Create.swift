@@ -88,7 +88,7 @@ public struct Runtime: Sendable {
         cleanup.add { Glibc.kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
 
         let state = SavedState(id: id, bundle: bundle, rootfs: rootfs, pid: pid,
-                               startTime: ProcessInfoReader.startTime(pid: pid) ?? 0, created: rfc3339Now(),
+                               startTime: ProcessInfoReader.startTime(pid: pid) ?? 0, created: Timestamp.now(),
                                cgroupsPath: cgroupsPath, spec: spec)
         try store.save(state)
         if let pidFile = options.pidFile { try writePidFile(pidFile, pid) }

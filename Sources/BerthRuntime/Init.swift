@@ -73,7 +73,7 @@ public enum ContainerInit {
                 try exchange(sync, send: BERTH_SYNC_HOOKS, expect: BERTH_SYNC_HOOKS_DONE)
             }
             let state = ContainerState(id: config.id, pid: getpid(), status: "creating", bundle: config.bundle,
-                                       rootfs: config.rootfs, created: rfc3339Now(), annotations: config.spec.annotations)
+                                       rootfs: config.rootfs, created: Timestamp.now(), annotations: config.spec.annotations)
             try Hooks.run(config.spec.hooks?.createContainer, state: state, stage: "createContainer")
             try rootfs.enterRoot()
             if process.terminal == true { console = try setupConsole(config, bindToDevConsole: true) }
@@ -95,7 +95,7 @@ public enum ContainerInit {
         if config.mode == .create, let fifo = config.fifoFD {
             try waitForStart(fifo: fifo)
             let state = ContainerState(id: config.id, pid: getpid(), status: "running", bundle: config.bundle,
-                                       rootfs: config.rootfs, created: rfc3339Now(), annotations: config.spec.annotations)
+                                       rootfs: config.rootfs, created: Timestamp.now(), annotations: config.spec.annotations)
             try Hooks.run(config.spec.hooks?.startContainer, state: state, stage: "startContainer")
         }
         _ = console

@@ -77,7 +77,7 @@ struct InitLauncher {
                 switch Int(message.type) {
                 case Int(BERTH_SYNC_HOOKS.rawValue):
                     let state = ContainerState(id: config.id, pid: pid, status: "creating", bundle: config.bundle,
-                                               rootfs: config.rootfs, created: rfc3339Now(), annotations: config.spec.annotations)
+                                               rootfs: config.rootfs, created: Timestamp.now(), annotations: config.spec.annotations)
                     try Hooks.run(hooks?.prestart, state: state, stage: "prestart")
                     try Hooks.run(hooks?.createRuntime, state: state, stage: "createRuntime")
                     try send(spawned.sync, BERTH_SYNC_HOOKS_DONE)

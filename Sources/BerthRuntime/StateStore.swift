@@ -117,17 +117,3 @@ enum ProcessInfoReader {
     }
 }
 
-/// RFC 3339 with nanoseconds, UTC.
-func rfc3339Now() -> String {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    var t = time_t(ts.tv_sec)
-    var parts = tm()
-    gmtime_r(&t, &parts)
-    func pad(_ n: Int, _ w: Int) -> String {
-        let s = String(n)
-        return String(repeating: "0", count: max(0, w - s.count)) + s
-    }
-    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec, 9))Z"
-}

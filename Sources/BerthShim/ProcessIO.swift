@@ -214,7 +214,7 @@ final class LogWriter: @unchecked Sendable {
     func append(stream: String, _ bytes: [UInt8]) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let encoded = try? encoder.encode(Line(log: String(decoding: bytes, as: UTF8.self), stream: stream, time: rfc3339Now())) else { return }
+        guard let encoded = try? encoder.encode(Line(log: String(decoding: bytes, as: UTF8.self), stream: stream, time: Timestamp.now())) else { return }
         lock.locked {
             if size + encoded.count + 1 > maxBytes { rotate() }
             var line = Array(encoded)
@@ -261,20 +261,6 @@ public func startThread(_ body: @escaping () -> Void) {
     pthread_attr_destroy(&attributes)
 }
 
-/// RFC 3339 with nanoseconds, UTC.
-func rfc3339Now() -> String {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    var t = time_t(ts.tv_sec)
-    var parts = tm()
-    gmtime_r(&t, &parts)
-    func pad(_ n: Int, _ w: Int) -> String {
-        let s = String(n)
-        return String(repeating: "0", count: max(0, w - s.count)) + s
-    }
-    return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-        + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(ts.tv_nsec, 9))Z"
-}
 
 /// A descriptor that several threads use and one may close: writes after the close
 /// fail instead of hitting a reused number.

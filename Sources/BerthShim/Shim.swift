@@ -93,7 +93,7 @@ public enum Shim {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
-        let record = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: rfc3339Now())
+        let record = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
         if ExitRecord.read(from: bundle) == nil { try record.write(to: bundle) }
         unlink(bootstrap.address)
         let encoder = JSONEncoder()

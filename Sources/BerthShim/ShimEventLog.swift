@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthSystem
 import BerthRPC
 import Synchronization
 
@@ -19,7 +20,7 @@ final class ShimEventLog: Sendable {
 
     func publish(_ topic: String, _ payload: ShimEventPayload) {
         state.withLock { s in
-            let event = ShimEvent(seq: s.nextSeq, timestamp: rfc3339Now(), topic: topic, payload: payload)
+            let event = ShimEvent(seq: s.nextSeq, timestamp: Timestamp.now(), topic: topic, payload: payload)
             s.nextSeq += 1
             s.events.append(event)
             if s.events.count > Self.capacity { s.events.removeFirst(s.events.count - Self.capacity) }

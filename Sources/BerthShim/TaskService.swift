@@ -141,7 +141,7 @@ final class TaskService: Sendable {
     private func watch(pid: Int32, execID: String?) {
         Task { [self] in
             let status = await reaper.wait(for: pid)
-            let record = ExitRecord(pid: pid, exitStatus: exitCode(fromWaitStatus: status), exitedAt: rfc3339Now())
+            let record = ExitRecord(pid: pid, exitStatus: exitCode(fromWaitStatus: status), exitedAt: Timestamp.now())
             // An OOM kill is announced before the exit it caused.
             if execID == nil { checkOOM() }
             // create → start → exit: an init that exits during `start` waits for /tasks/start.
@@ -183,12 +183,12 @@ final class TaskService: Sendable {
             // nil: registered as a waiter; .some: already exited (or vanished meanwhile).
             let ready = state.withLock { s -> ExitRecord? in
                 if let execID {
-                    guard s.execs[execID] != nil else { return ExitRecord(pid: 0, exitStatus: 255, exitedAt: rfc3339Now()) }
+                    guard s.execs[execID] != nil else { return ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now()) }
                     if let exit = s.execs[execID]!.exit { return exit }
                     s.execs[execID]!.waiters.append(c)
                     return nil
                 }
-                guard s.initProcess != nil else { return ExitRecord(pid: 0, exitStatus: 255, exitedAt: rfc3339Now()) }
+                guard s.initProcess != nil else { return ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now()) }
                 if let exit = s.initProcess!.exit { return exit }
                 s.initProcess!.waiters.append(c)
                 return nil
@@ -229,7 +229,7 @@ final class TaskService: Sendable {
                 s.execs[execID] = nil
                 return p
             }
-            return ShimExitResponse(pid: p.pid, exitStatus: p.exit?.exitStatus ?? 255, exitedAt: p.exit?.exitedAt ?? rfc3339Now())
+            return ShimExitResponse(pid: p.pid, exitStatus: p.exit?.exitStatus ?? 255, exitedAt: p.exit?.exitedAt ?? Timestamp.now())
         }
         let p = try state.withLock { s -> Process in
             guard let p = s.initProcess else { throw BerthError.notFound("task \(id) not created") }
@@ -245,7 +245,7 @@ final class TaskService: Sendable {
             exit = ExitRecord(pid: waited.pid, exitStatus: waited.exitStatus, exitedAt: waited.exitedAt)
         }
         state.withLock { $0.initProcess = nil }
-        let record = exit ?? ExitRecord(pid: p.pid, exitStatus: 255, exitedAt: rfc3339Now())
+        let record = exit ?? ExitRecord(pid: p.pid, exitStatus: 255, exitedAt: Timestamp.now())
         events.publish("/tasks/delete", ShimEventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt))
         return ShimExitResponse(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt)
     }

@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthSystem
 import BerthMetadata
 
 /// One row of the `snapshots` table.

@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthSystem
 @testable import BerthEvents
 import Foundation
 import Synchronization
@@ -260,8 +261,8 @@ import Testing
     }
 
     @Test func timestampsAreRFC3339WithNanoseconds() {
-        #expect(EventClock.format(seconds: 0, nanoseconds: 5) == "1970-01-01T00:00:00.000000005Z")
-        #expect(EventClock.format(seconds: 1_795_000_000, nanoseconds: 123_456_789) == "2026-11-18T11:06:40.123456789Z")
+        #expect(Timestamp.format(seconds: 0, nanoseconds: 5) == "1970-01-01T00:00:00.000000005Z")
+        #expect(Timestamp.format(seconds: 1_795_000_000, nanoseconds: 123_456_789) == "2026-11-18T11:06:40.123456789Z")
     }
 }
 

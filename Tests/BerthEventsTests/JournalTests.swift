@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthSystem
 @testable import BerthEvents
 import Foundation
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @Suite struct JournalTests {
     static func records(_ seqs: ClosedRange<UInt64>, size: Int = 40) -> [EventRecord] {
         seqs.map {
-            EventRecord(seq: $0, timestamp: EventClock.timestamp(), namespace: "default", topic: "/test/journal",
+            EventRecord(seq: $0, timestamp: Timestamp.now(), namespace: "default", topic: "/test/journal",
                         payloadJSON: Array(#"{"n":\#($0),"pad":"\#(String(repeating: "p", count: size))"}"#.utf8))
         }
     }

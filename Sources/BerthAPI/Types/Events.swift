@@ -78,21 +78,6 @@ public enum EventTopics {
 
 /// `/tasks/create`: a task (the container's init process) was created, not yet started.
 public struct TaskCreateEvent: Codable, Sendable, Equatable {
-    /// A mount of the task's root file system, as containerd's `types.Mount`.
-    public struct Mount: Codable, Sendable, Equatable {
-        public var type: String
-        public var source: String
-        public var target: String?
-        public var options: [String]
-
-        public init(type: String, source: String, target: String? = nil, options: [String] = []) {
-            self.type = type
-            self.source = source
-            self.target = target
-            self.options = options
-        }
-    }
-
     /// The task's standard streams: FIFO paths, log URIs, or empty.
     public struct IO: Codable, Sendable, Equatable {
         public var stdin: String
