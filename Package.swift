@@ -144,7 +144,7 @@ let package = Package(
         // statically, for start-up time and memory (MEASURED.md).
         .executableTarget(
             name: "berth-runtime",
-            dependencies: ["BerthRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BerthRuntime", "BerthSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: staticSwift
         ),
         .executableTarget(

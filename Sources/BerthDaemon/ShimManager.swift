@@ -282,27 +282,14 @@ func runCapturing(_ argv: [String], input: [UInt8]) throws -> [UInt8] {
     var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
     guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw SystemError(errno: errno, stage: "pipe") }
     for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-    // Nothing of berthd's (its API socket above all) may leak into a shim.
-    _ = berth_spawn_actions_closefrom(&actions, 3)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-    var pid: pid_t = 0
-    let pointers = argv.map { strdup($0) } + [nil]
-    defer { pointers.forEach { free($0) } }
-    let rc = posix_spawn(&pid, argv[0], &actions, &attributes, pointers, environ)
+    let pid: pid_t
+    do {
+        pid = try spawnProcess(argv[0], argv, SpawnOptions(stdin: inPipe[0], stdout: outPipe[1], stderr: errPipe[1]))
+    } catch {
+        for fd in inPipe + outPipe + errPipe { close(fd) }
+        throw error
+    }
     close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
-    guard rc == 0 else { close(inPipe[1]); close(outPipe[0]); close(errPipe[0]); throw SystemError(errno: rc, stage: "run \(argv[0])") }
     _ = input.withUnsafeBytes { write(inPipe[1], $0.baseAddress, $0.count) }
     close(inPipe[1])
     func drain(_ fd: Int32) -> [UInt8] {
@@ -319,8 +306,7 @@ func runCapturing(_ argv: [String], input: [UInt8]) throws -> [UInt8] {
     }
     let stdout = drain(outPipe[0])
     let stderr = drain(errPipe[0])
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let status = waitForChild(pid)
     guard status == 0 else {
         throw BerthError.internal("\(argv.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; "))")
     }

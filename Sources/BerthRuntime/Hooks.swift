@@ -27,22 +27,17 @@ enum Hooks {
     static func runOne(_ hook: Spec.Hook, input: [UInt8], label: String) throws {
         var pipeFDs: [Int32] = [0, 0]
         guard berth_pipe_cloexec(&pipeFDs) == 0 else { throw SystemError(errno: EMFILE, stage: "\(label): pipe") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pipeFDs[0], 0)
-        let args = hook.args ?? [hook.path]
-        var pid: pid_t = 0
-        let rc: Int32 = withCStrings(args) { argv in
-            withCStrings(hook.env ?? []) { envp in
-                posix_spawn(&pid, hook.path, &actions, nil, UnsafeMutablePointer(mutating: argv), UnsafeMutablePointer(mutating: envp))
-            }
+        var options = SpawnOptions(stdin: pipeFDs[0], stdout: 1, stderr: 2)
+        options.environment = hook.env ?? []
+        let pid: pid_t
+        do {
+            pid = try spawnProcess(hook.path, hook.args ?? [hook.path], options)
+        } catch {
+            close(pipeFDs[0])
+            close(pipeFDs[1])
+            throw RuntimeError("\(label): cannot start: \(error)")
         }
         close(pipeFDs[0])
-        guard rc == 0 else {
-            close(pipeFDs[1])
-            throw SystemError(errno: rc, stage: "\(label): start")
-        }
         // A hook need not read its stdin: a closed pipe is EPIPE here, never SIGPIPE.
         let previous = signal(SIGPIPE, SIG_IGN)
         _ = input.withUnsafeBytes { write(pipeFDs[1], $0.baseAddress, $0.count) }

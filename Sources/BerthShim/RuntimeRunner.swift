@@ -24,30 +24,13 @@ struct RuntimeRunner: Sendable {
     /// Runs `runtime --root … --log … --log-format json ARGS` with the given stdio.
     func run(_ args: [String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1) async throws {
         let argv = [runtime, "--root", root, "--log", logPath, "--log-format", "json"] + args
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for (fd, target) in [(stdin, Int32(0)), (stdout, 1), (stderr, 2)] {
-            if fd >= 0 {
-                posix_spawn_file_actions_adddup2(&actions, fd, target)
-            } else {
-                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
-            }
+        let pid: pid_t
+        do {
+            pid = try spawnProcess(runtime, argv, SpawnOptions(
+                stdin: stdin >= 0 ? stdin : nil, stdout: stdout >= 0 ? stdout : nil, stderr: stderr >= 0 ? stderr : nil))
+        } catch {
+            throw BerthError.internal("cannot run \(runtime): \(error)")
         }
-        // The runtime (and so the container) inherits only its stdio.
-        _ = berth_spawn_actions_closefrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        var pid: pid_t = 0
-        let pointers = argv.map { strdup($0) } + [nil]
-        defer { pointers.forEach { free($0) } }
-        let rc = posix_spawn(&pid, runtime, &actions, &attributes, pointers, environ)
-        guard rc == 0 else { throw BerthError.internal("cannot run \(runtime): \(SystemError(errno: rc, stage: "posix_spawn"))") }
         let status = await reaper.wait(for: pid)
         guard status == 0 else {
             let message = lastError() ?? "exited with status \(exitCode(fromWaitStatus: status))"

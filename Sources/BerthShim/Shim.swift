@@ -33,22 +33,10 @@ public enum Shim {
         bootstrap.shimPid = nil
         try bootstrap.write(to: bootstrap.bundle)
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, listener, listenFD)
-        _ = berth_spawn_actions_closefrom(&actions, listenFD + 1)
-        for target in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(0x80)) // POSIX_SPAWN_SETSID: a new session, detached from berthd
-        let exe = "/proc/self/exe"
-        let argv = [strdup("berth-shim"), strdup("serve"), strdup(bootstrap.bundle), nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw SystemError(errno: rc, stage: "start the serving shim") }
+        var options = SpawnOptions()
+        options.extra = [(listener, listenFD)]
+        options.newSession = true // detached from berthd: survives its restarts
+        let pid = try spawnProcess("/proc/self/exe", ["berth-shim", "serve", bootstrap.bundle], options)
         struct Started: Encodable { let address: String; let pid: Int32 }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -85,14 +73,8 @@ public enum Shim {
     /// container through the runtime and records exit 255 when no exit was recorded.
     public static func delete(bundle: String) throws {
         let bootstrap = try ShimBootstrap.read(from: bundle)
-        var pid: pid_t = 0
         let words: [String] = [bootstrap.runtime, "--root", bootstrap.runtimeRoot, "delete", "--force", bootstrap.id]
-        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        if posix_spawn(&pid, bootstrap.runtime, nil, nil, argv, environ) == 0 {
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
+        if let pid = try? spawnProcess(bootstrap.runtime, words, SpawnOptions()) { _ = waitForChild(pid) }
         let record = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
         if ExitRecord.read(from: bundle) == nil { try record.write(to: bundle) }
         unlink(bootstrap.address)

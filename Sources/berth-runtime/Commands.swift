@@ -1,6 +1,7 @@
 import ArgumentParser
 import BerthOCI
 import BerthRuntime
+import BerthSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -215,17 +216,17 @@ func printColumns(_ header: [String], _ rows: [[String]]) {
 func printProcessTable(pids: Set<Int32>, psArgs: [String]) throws {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw ValidationError("pipe failed") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    var pid: pid_t = 0
-    let argv = (["ps"] + psArgs).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    let rc = posix_spawnp(&pid, "ps", &actions, nil, argv, environ)
-    posix_spawn_file_actions_destroy(&actions)
+    var options = SpawnOptions(stdout: fds[1], stderr: 2)
+    options.searchPath = true
+    let pid: pid_t
+    do {
+        pid = try spawnProcess("ps", ["ps"] + psArgs, options)
+    } catch {
+        close(fds[0])
+        close(fds[1])
+        throw ValidationError("cannot run ps: \(error)")
+    }
     close(fds[1])
-    guard rc == 0 else { close(fds[0]); throw ValidationError("cannot run ps: errno \(rc)") }
     var output: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -234,8 +235,7 @@ func printProcessTable(pids: Set<Int32>, psArgs: [String]) throws {
         output += chunk[0..<n]
     }
     close(fds[0])
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
+    _ = waitForChild(pid)
     let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
     guard let header = lines.first else { return }
     let columns = header.split(separator: " ")
