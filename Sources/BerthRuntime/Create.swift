@@ -83,7 +83,7 @@ public struct Runtime: Sendable {
 
         let child = try InitLauncher(mode: .create, id: id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                                      fifoFD: fifoFD, consoleSocket: options.consoleSocket, preserveFDs: options.preserveFDs,
-                                     noPivot: options.noPivot)
+                                     noPivot: options.noPivot, seccompCache: store.seccompCache)
         let pid = try child.spawnCreate(cgroup: cgroup, store: store, hooks: spec.hooks)
         cleanup.add { Glibc.kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
 

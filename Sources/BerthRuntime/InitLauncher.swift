@@ -20,9 +20,12 @@ struct InitLauncher {
     let consoleSocketFD: Int32?
 
     init(mode: InitConfig.Mode, id: String, bundle: String, rootfs: String, spec: Spec, process: Spec.Process,
-         fifoFD: Int32?, consoleSocket: String?, preserveFDs: Int32, noPivot: Bool = false) throws {
+         fifoFD: Int32?, consoleSocket: String?, preserveFDs: Int32, noPivot: Bool = false,
+         seccompCache: SeccompCache? = nil) throws {
         var program: SeccompProgram?
-        if let seccomp = spec.linux?.seccomp { program = try SeccompCompiler.compile(seccomp) }
+        if let seccomp = spec.linux?.seccomp {
+            program = try seccompCache?.program(for: seccomp) ?? SeccompCompiler.compile(seccomp)
+        }
         consoleSocketFD = try consoleSocket.map(connectUnixSocket)
         let namespaces = spec.linux?.namespaces ?? []
         config = InitConfig(

@@ -74,7 +74,8 @@ extension Runtime {
         var spec = saved.spec
         spec.hooks = nil
         let launcher = try InitLauncher(mode: .exec, id: id, bundle: saved.bundle, rootfs: saved.rootfs, spec: spec,
-                                        process: process, fifoFD: nil, consoleSocket: consoleSocket, preserveFDs: preserveFDs)
+                                        process: process, fifoFD: nil, consoleSocket: consoleSocket, preserveFDs: preserveFDs,
+                                        seccompCache: store.seccompCache)
         let pid = try launcher.spawnExec(targetPid: saved.pid, cgroup: try? store.cgroup(for: saved))
         if let pidFile { try writePidFile(pidFile, pid) }
         if detach { return 0 }

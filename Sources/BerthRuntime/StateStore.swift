@@ -32,6 +32,8 @@ public struct StateStore: Sendable {
     }
 
     func directory(_ id: String) -> String { root + "/" + id }
+    /// Compiled seccomp programs, shared by the containers of this root.
+    var seccompCache: SeccompCache { SeccompCache(directory: root + "/.seccomp") }
     func statePath(_ id: String) -> String { directory(id) + "/state.json" }
     func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
 
