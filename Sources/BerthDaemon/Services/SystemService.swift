@@ -33,12 +33,20 @@ struct SystemService: Sendable {
             cgroupMode: CgroupMode.detect().rawValue,
             systemdBooted: Systemd.booted,
             seccompVersion: Self.seccompVersion,
-            runtimes: [],
+            runtimes: Self.runtimes(),
             snapshotters: context.snapshotters.names,
             plugins: context.plugins.infos,
             limits: .init(maxFrameBytes: config.maxFrameBytes, frameTimeoutSeconds: config.frameTimeoutSeconds,
                           maxConnections: config.maxConnections)
         )
+    }
+
+    /// The runtimes a container may name, as found on this host: berth-runtime beside
+    /// berthd (the default), runc and crun on PATH.
+    static func runtimes() -> [RuntimeInfo] {
+        [("berth", "berth-runtime"), ("runc", "runc"), ("crun", "crun")].compactMap { name, binary in
+            ShimManager.binary(named: binary).map { RuntimeInfo(name: name, path: $0, isDefault: name == "berth") }
+        }
     }
 
     static let seccompVersion: String = {
