@@ -157,6 +157,8 @@ let package = Package(
         ),
 
         // MARK: tests
+        // Process helpers for the test targets that run the executables.
+        .target(name: "BerthTestSupport", dependencies: ["BerthSystem"], path: "Tests/BerthTestSupport"),
         .testTarget(
             name: "BerthAPITests",
             dependencies: [
@@ -169,10 +171,10 @@ let package = Package(
             name: "BerthDaemonTests",
             dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthEvents", "BerthMetadata", "BerthSystem"]
         ),
-        .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem"]),
+        .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
-        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem", "CBerthRuntime"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem", "CBerthRuntime", "BerthTestSupport"]),
         .testTarget(
             name: "BerthSnapshotsTests",
             dependencies: ["BerthSnapshots", "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]
