@@ -172,7 +172,7 @@ let package = Package(
             dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthEvents", "BerthMetadata", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
-        .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem"]),
+        .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem", "CBerthRuntime", "BerthTestSupport"]),
         .testTarget(

@@ -19,6 +19,8 @@ public struct SpawnOptions: Sendable {
     public var newSession = false
     /// Look the program up in $PATH.
     public var searchPath = false
+    /// The child's working directory; nil keeps ours.
+    public var directory: String?
 
     public init(stdin: Int32? = nil, stdout: Int32? = nil, stderr: Int32? = nil) {
         self.stdin = stdin
@@ -44,6 +46,7 @@ public func spawnProcess(_ path: String, _ arguments: [String], _ options: Spawn
     for (fd, target) in options.extra { posix_spawn_file_actions_adddup2(&actions, fd, target) }
     let keep = (options.extra.map(\.1) + [2]).max()! + 1
     _ = berth_spawn_actions_closefrom(&actions, keep)
+    if let directory = options.directory { _ = berth_spawn_actions_chdir(&actions, directory) }
 
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)

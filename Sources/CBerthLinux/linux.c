@@ -44,3 +44,7 @@ int berth_try_lock_exclusive(int fd) {
 int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from) {
     return -posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
+
+int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *dir) {
+    return -posix_spawn_file_actions_addchdir_np(actions, dir);
+}

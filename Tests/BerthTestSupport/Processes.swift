@@ -123,17 +123,18 @@ public final class CapturedOutput: Sendable {
 
 /// Starts `path` with `arguments`: stdin from the file `stdin`, stdout and stderr into
 /// the captures, `dups` (ours, the child's number) after them, every other descriptor
-/// closed, in a new session when `newSession`. `environment` is the child's whole
-/// environment.
+/// closed, in a new session when `newSession`, in `directory` when given.
+/// `environment` is the child's whole environment.
 public func spawnChild(_ path: String, _ arguments: [String], environment: [String: String], stdin: String = "/dev/null",
                        stdout: CapturedOutput, stderr: CapturedOutput, dups: [(Int32, Int32)] = [],
-                       newSession: Bool = false) throws -> Child {
+                       newSession: Bool = false, directory: String? = nil) throws -> Child {
     let input = open(stdin, O_RDONLY | O_CLOEXEC)
     guard input >= 0 else { throw SystemError(errno: errno, stage: "open \(stdin)") }
     defer { close(input) }
     var options = SpawnOptions(stdin: input, stdout: stdout.fd, stderr: stderr.fd)
     options.extra = dups
     options.newSession = newSession
+    options.directory = directory
     options.environment = environment.map { "\($0.key)=\($0.value)" }
     return Child(pid: try spawnProcess(path, [path] + arguments, options))
 }

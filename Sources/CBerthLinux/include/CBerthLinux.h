@@ -118,4 +118,8 @@ int berth_mknodat(int dirfd, const char *name, unsigned int mode, unsigned long 
 #include <spawn.h>
 int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
 
+/// posix_spawn_file_actions_addchdir_np (glibc 2.29, behind _GNU_SOURCE): the spawned
+/// program starts in `dir`.
+int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *dir);
+
 #endif
