@@ -90,24 +90,10 @@ public struct ShimPidsResponse: Codable, Sendable, Equatable {
     }
 }
 
-/// A process's state: created, running, paused, stopped; exit status once stopped.
-public struct ShimProcessState: Codable, Sendable, Equatable {
-    public var id: String
-    public var execID: String?
-    public var pid: Int32
-    public var status: String
-    public var exitStatus: Int32?
-    public var exitedAt: String?
-
-    public init(id: String, execID: String? = nil, pid: Int32, status: String, exitStatus: Int32? = nil, exitedAt: String? = nil) {
-        self.id = id
-        self.execID = execID
-        self.pid = pid
-        self.status = status
-        self.exitStatus = exitStatus
-        self.exitedAt = exitedAt
-    }
-}
+/// A process's state: created, running, paused, stopped; exit status once stopped. The
+/// shim answers `state` in the very shape berthd's `tasks.get` returns, so berthd passes
+/// it on as it is.
+public typealias ShimProcessState = TaskInfo
 
 public struct ShimExitResponse: Codable, Sendable, Equatable {
     public var pid: Int32

@@ -113,8 +113,7 @@ struct TasksService: Sendable {
             return TaskInfo(id: id, pid: exit.pid, status: "stopped", exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
         }
         let shim = try shims.handle(namespace, id)
-        let state = try await shim.client.call(ShimAPI.state, ShimProcessRequest(execID: execID), timeout: timeout)
-        return TaskInfo(id: id, execID: execID, pid: state.pid, status: state.status, exitStatus: state.exitStatus, exitedAt: state.exitedAt)
+        return try await shim.client.call(ShimAPI.state, ShimProcessRequest(execID: execID), timeout: timeout)
     }
 
     func stdio(_ io: TaskIO?) -> ShimStdio {
