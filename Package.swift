@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BerthDaemonTests",
-            dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthEvents", "BerthMetadata", "BerthSystem"]
+            dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthEvents", "BerthMetadata", "BerthOCI", "BerthSystem"]
         ),
         .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),

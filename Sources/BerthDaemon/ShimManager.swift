@@ -146,13 +146,13 @@ final class ShimManager: Sendable {
     static func binary(named name: String) -> String? {
         let own = FileSystem.parentDirectory(of: selfExecutable())
         if name.hasPrefix("berth"), access(own + "/" + name, X_OK) == 0 { return own + "/" + name }
-        let path = String(cString: getenv("PATH") ?? strdup("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for dir in path.split(separator: ":") where access("\(dir)/\(name)", X_OK) == 0 { return "\(dir)/\(name)" }
         return nil
     }
 
     static func runtimeBinary(_ runtime: String) throws -> String {
-        let name = runtime == "berth" ? "berth-runtime" : runtime
+        let name = Container.Runtime.binary(of: runtime) ?? runtime
         guard let path = binary(named: name) else { throw BerthError.failedPrecondition("runtime \(runtime) (\(name)) is not installed") }
         return path
     }

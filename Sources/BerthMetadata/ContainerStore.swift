@@ -21,8 +21,10 @@ public struct ContainerStore: Sendable {
     public func create(namespace: String, _ container: Container) throws -> Container {
         try Identifier.validate(container.id, what: "container id")
         try Labels.validate(container.labels)
-        guard ["berth", "runc", "crun"].contains(container.runtime.name) else {
-            throw BerthError.invalidArgument("unknown runtime \"\(container.runtime.name)\": use berth, runc or crun")
+        guard Container.Runtime.binary(of: container.runtime.name) != nil else {
+            let names = Container.Runtime.known.map(\.name)
+            let choices = names.dropLast().joined(separator: ", ") + " or " + names.last!
+            throw BerthError.invalidArgument("unknown runtime \"\(container.runtime.name)\": use \(choices)")
         }
         try namespaces.ensure(namespace)
         var record = container

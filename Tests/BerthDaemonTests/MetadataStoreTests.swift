@@ -1,5 +1,6 @@
 import BerthAPI
 import BerthMetadata
+import BerthOCI
 import Foundation
 import Testing
 
@@ -17,6 +18,19 @@ import Testing
             #expect(mode == "wal")
             let version = try db.withConnection { try $0.query("PRAGMA user_version").first?.first?.integer }
             #expect(version == Int64(Schema.migrations.count))
+        }
+    }
+
+    @Test func aContainerNamingAnUnknownRuntimeIsRefusedAndNotStored() throws {
+        try withDatabase { path in
+            let store = ContainerStore(try Database(path: path))
+            let kata = Container(id: "c1", runtime: .init(name: "kata"), spec: Spec())
+            #expect(throws: BerthError.invalidArgument("unknown runtime \"kata\": use berth, runc or crun")) {
+                try store.create(namespace: "default", kata)
+            }
+            #expect(try store.list(namespace: "default").isEmpty)
+            let runc = try store.create(namespace: "default", Container(id: "c1", runtime: .init(name: "runc"), spec: Spec()))
+            #expect(runc.runtime.name == "runc")
         }
     }
 

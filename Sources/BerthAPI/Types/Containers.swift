@@ -10,6 +10,17 @@ public struct Container: Codable, Sendable, Equatable {
             self.name = name
             self.options = options
         }
+
+        /// The runtimes a container may name, the default first, each with the program
+        /// it runs: the one list that validation, the shim and `system.info` read.
+        public static let known: [(name: String, binary: String)] = [
+            ("berth", "berth-runtime"), ("runc", "runc"), ("crun", "crun"),
+        ]
+
+        /// The program `name` runs; nil for a runtime Berth does not know.
+        public static func binary(of name: String) -> String? {
+            known.first { $0.name == name }?.binary
+        }
     }
 
     public var id: String

@@ -44,8 +44,8 @@ struct SystemService: Sendable {
     /// The runtimes a container may name, as found on this host: berth-runtime beside
     /// berthd (the default), runc and crun on PATH.
     static func runtimes() -> [RuntimeInfo] {
-        [("berth", "berth-runtime"), ("runc", "runc"), ("crun", "crun")].compactMap { name, binary in
-            ShimManager.binary(named: binary).map { RuntimeInfo(name: name, path: $0, isDefault: name == "berth") }
+        Container.Runtime.known.compactMap { name, binary in
+            ShimManager.binary(named: binary).map { RuntimeInfo(name: name, path: $0, isDefault: name == Container.Runtime().name) }
         }
     }
 
