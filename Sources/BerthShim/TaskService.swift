@@ -40,6 +40,9 @@ final class TaskService: Sendable {
     private let state = Mutex(State())
     /// OOM kills already announced (the cgroup's counter), so each is published once.
     private let oomKillsSeen = Mutex<UInt64>(0)
+    /// The task's cgroup once first asked for: its path is fixed by config.json at
+    /// create, so stats, update and every exit's OOM check do not re-read the bundle.
+    private let cachedCgroup = Mutex<Cgroup?>(nil)
     /// Called when the shim should exit (after `task.shutdown`).
     let onShutdown: @Sendable () -> Void
 
@@ -305,8 +308,11 @@ final class TaskService: Sendable {
 
     /// The task's cgroup, from the bundle's config.json (the runtime's default when absent).
     func cgroup() throws -> Cgroup {
+        if let cached = cachedCgroup.withLock({ $0 }) { return cached }
         let spec = try JSONDecoder().decode(Spec.self, from: Data(try FileSystem.readFile(bootstrap.bundle + "/config.json", limit: 64 << 20)))
-        return try Cgroup(path: spec.linux?.cgroupsPath ?? "/berth-runtime/\(id)")
+        let cgroup = try Cgroup(path: spec.linux?.cgroupsPath ?? "/berth-runtime/\(id)")
+        cachedCgroup.withLock { $0 = cgroup }
+        return cgroup
     }
 
     private func processStatus(_ execID: String?) -> String? {
