@@ -55,12 +55,18 @@ let package = Package(
             linkerSettings: [.linkedLibrary("tomlplusplus")]
         ),
 
+        // libarchive (image layers and archives) and libcrypto (SHA-256): berthd only.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
         // The runtime's post-fork, namespace-entry and process-setup calls (DESIGN.md §6).
         .target(name: "CBerthRuntime", cSettings: [.define("_GNU_SOURCE")]),
 
         // MARK: core
         .target(name: "BerthSystem", dependencies: ["CBerthLinux"]),
         .target(name: "BerthOCI"),
+        // Content digests (sha256:…) and streaming SHA-256.
+        .target(name: "BerthDigest", dependencies: ["CCrypto"]),
         .target(
             name: "BerthAPI",
             dependencies: [
@@ -102,6 +108,18 @@ let package = Package(
         // MARK: stores and services
         .target(name: "BerthMetadata", dependencies: ["CSQLite", "BerthAPI", "BerthSystem"]),
         .target(name: "BerthSnapshots", dependencies: ["BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]),
+        // Tar reading and writing; applying an untrusted image layer inside a directory.
+        .target(name: "BerthArchive", dependencies: ["BerthDigest", "BerthSystem", "CArchive", "CBerthLinux"]),
+        // The content store (blobs by digest, ingests, labels) and leases.
+        .target(name: "BerthContent", dependencies: ["BerthAPI", "BerthDigest", "BerthMetadata", "BerthSystem"]),
+        // Images: store, import, export, unpack into snapshots, garbage collection.
+        .target(
+            name: "BerthImages",
+            dependencies: [
+                "BerthAPI", "BerthArchive", "BerthContent", "BerthDigest", "BerthMetadata", "BerthOCI", "BerthSnapshots",
+                "BerthSystem", "CArchive",
+            ]
+        ),
         .target(
             name: "BerthEvents",
             dependencies: [
@@ -113,7 +131,8 @@ let package = Package(
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthEvents", "BerthMetadata", "BerthOCI", "BerthRPC", "BerthShim", "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
+                "BerthAPI", "BerthContent", "BerthEvents", "BerthImages", "BerthMetadata", "BerthOCI", "BerthRPC", "BerthShim",
+                "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -178,6 +197,21 @@ let package = Package(
         .testTarget(
             name: "BerthSnapshotsTests",
             dependencies: ["BerthSnapshots", "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]
+        ),
+        .testTarget(
+            name: "BerthArchiveTests",
+            dependencies: ["BerthArchive", "BerthDigest", "BerthSystem", "BerthTestSupport", "CArchive"]
+        ),
+        .testTarget(
+            name: "BerthContentTests",
+            dependencies: ["BerthContent", "BerthAPI", "BerthDigest", "BerthMetadata", "BerthSystem"]
+        ),
+        .testTarget(
+            name: "BerthImagesTests",
+            dependencies: [
+                "BerthImages", "BerthArchive", "BerthContent", "BerthAPI", "BerthDigest", "BerthMetadata", "BerthOCI",
+                "BerthSnapshots", "BerthSystem", "BerthTestSupport", "CArchive",
+            ]
         ),
         .testTarget(
             name: "BerthEventsTests",

@@ -25,6 +25,10 @@ packages=(
     gcc                 # tests compile small C probes (seccomp, console socket)
     libc6-dev           # headers for those probes
     python3             # raw-socket clients in tests
+    skopeo              # reads back exported images in tests (skopeo inspect oci-archive:)
+    umoci               # a second OCI image tool for the image tests
+    zstd                # zstd-compressed layers in the image tests
+    debootstrap         # the Debian image of the images benchmark (bench/)
 )
 
 missing=()

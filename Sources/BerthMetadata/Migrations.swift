@@ -68,6 +68,51 @@ public enum Schema {
                 PRIMARY KEY (namespace, id)
             ) STRICT;
             """),
+        // Blobs a namespace holds (containerd's content metadata). The bytes live once on
+        // disk under content/blobs/sha256/<hex> whatever the namespaces referring to them;
+        // a row is written only after the blob is synced and renamed into place.
+        Migration("content", """
+            CREATE TABLE content (
+                namespace  TEXT NOT NULL REFERENCES namespaces(name),
+                digest     TEXT NOT NULL,
+                size       INTEGER NOT NULL,
+                labels     TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (namespace, digest)
+            ) STRICT;
+            """),
+        // Leases: garbage-collection roots held by clients for in-flight work, and the
+        // resources (content, snapshots, ingests) each one protects.
+        Migration("leases", """
+            CREATE TABLE leases (
+                namespace  TEXT NOT NULL REFERENCES namespaces(name),
+                id         TEXT NOT NULL,
+                labels     TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (namespace, id)
+            ) STRICT;
+            CREATE TABLE lease_resources (
+                namespace   TEXT NOT NULL,
+                lease_id    TEXT NOT NULL,
+                type        TEXT NOT NULL,
+                resource_id TEXT NOT NULL,
+                PRIMARY KEY (namespace, lease_id, type, resource_id),
+                FOREIGN KEY (namespace, lease_id) REFERENCES leases(namespace, id) ON DELETE CASCADE
+            ) STRICT;
+            """),
+        // Images: a name and the descriptor of its index or manifest in the content store.
+        Migration("images", """
+            CREATE TABLE images (
+                namespace  TEXT NOT NULL REFERENCES namespaces(name),
+                name       TEXT NOT NULL,
+                target     TEXT NOT NULL,
+                labels     TEXT NOT NULL DEFAULT '{}',
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (namespace, name)
+            ) STRICT;
+            """),
     ]
 }
 

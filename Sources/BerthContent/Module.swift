@@ -1,0 +1,1 @@
+// The content store lives here (ContentStore.swift, Ingest.swift, LeaseStore.swift).

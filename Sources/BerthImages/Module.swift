@@ -1,0 +1,1 @@
+// Images: store, import, export, unpack, garbage collection.
