@@ -111,7 +111,8 @@ let package = Package(
         // Tar reading and writing; applying an untrusted image layer inside a directory.
         .target(name: "BerthArchive", dependencies: ["BerthDigest", "BerthSystem", "CArchive", "CBerthLinux"]),
         // The content store (blobs by digest, ingests, labels) and leases.
-        .target(name: "BerthContent", dependencies: ["BerthAPI", "BerthDigest", "BerthMetadata", "BerthSystem"]),
+        // BerthEvents for its containerd filter parser (content.list and leases.list filters).
+        .target(name: "BerthContent", dependencies: ["BerthAPI", "BerthDigest", "BerthEvents", "BerthMetadata", "BerthSystem"]),
         // Images: store, import, export, unpack into snapshots, garbage collection.
         .target(
             name: "BerthImages",
@@ -188,9 +189,19 @@ let package = Package(
         ),
         .testTarget(
             name: "BerthDaemonTests",
-            dependencies: ["BerthDaemon", "BerthRPC", "BerthAPI", "BerthEvents", "BerthMetadata", "BerthOCI", "BerthSystem"]
+            dependencies: [
+                "BerthDaemon", "BerthRPC", "BerthAPI", "BerthContent", "BerthDigest", "BerthEvents", "BerthMetadata", "BerthOCI",
+                "BerthSystem",
+            ]
         ),
-        .testTarget(name: "BerthCtlTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
+        .testTarget(
+            name: "BerthCtlTests",
+            dependencies: [
+                // BerthContent, BerthDigest, BerthMetadata: the content CLI tests put blobs into the running
+                // daemon's store directly (no API method carries blob bytes).
+                "BerthAPI", "BerthContent", "BerthDigest", "BerthMetadata", "BerthOCI", "BerthSystem", "BerthTestSupport",
+            ]
+        ),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthShim", "BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem", "CBerthRuntime", "BerthTestSupport"]),

@@ -1,1 +1,0 @@
-// The content store lives here (ContentStore.swift, Ingest.swift, LeaseStore.swift).
