@@ -122,4 +122,6 @@ int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from)
 /// program starts in `dir`.
 int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *dir);
 
+#include "CBerthLinuxArchive.h"
+
 #endif
