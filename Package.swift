@@ -117,8 +117,8 @@ let package = Package(
         .target(
             name: "BerthImages",
             dependencies: [
-                "BerthAPI", "BerthArchive", "BerthContent", "BerthDigest", "BerthMetadata", "BerthOCI", "BerthSnapshots",
-                "BerthSystem", "CArchive",
+                "BerthAPI", "BerthArchive", "BerthContent", "BerthDigest", "BerthEvents", "BerthMetadata", "BerthOCI",
+                "BerthSnapshots", "BerthSystem", "CArchive",
             ]
         ),
         .target(

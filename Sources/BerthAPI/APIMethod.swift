@@ -62,6 +62,7 @@ public enum API {
 
     public static let systemVersion = APIMethod<Empty, VersionInfo>("system.version")
     public static let systemInfo = APIMethod<Empty, SystemInfo>("system.info")
+    public static let systemGC = APIMethod<GCRequest, GCResponse>("system.gc")
 
     public static let namespacesCreate = APIMethod<CreateNamespaceRequest, NamespaceResponse>("namespaces.create")
     public static let namespacesGet = APIMethod<NamespaceNameRequest, NamespaceResponse>("namespaces.get")
@@ -102,12 +103,20 @@ public enum API {
     public static let tasksCloseIO = APIMethod<CloseIORequest, Empty>("tasks.closeIO")
     public static let tasksResizePty = APIMethod<ResizePtyRequest, Empty>("tasks.resizePty")
 
+    public static let imagesImport = APIMethod<ImportImagesRequest, ImportImagesResponse>("images.import")
+    public static let imagesExport = APIMethod<ExportImagesRequest, ExportImagesResponse>("images.export")
+    public static let imagesList = APIMethod<ListImagesRequest, ListImagesResponse>("images.list")
+    public static let imagesGet = APIMethod<GetImageRequest, ImageResponse>("images.get")
+    public static let imagesDelete = APIMethod<DeleteImageRequest, Empty>("images.delete")
+    public static let imagesTag = APIMethod<TagImageRequest, ImageResponse>("images.tag")
+    public static let imagesUpdate = APIMethod<UpdateImageRequest, ImageResponse>("images.update")
+
     public static let eventsSubscribe = APIMethod<SubscribeEventsRequest, SubscribeEventsResponse>("events.subscribe")
     public static let eventsUnsubscribe = APIMethod<UnsubscribeEventsRequest, Empty>("events.unsubscribe")
     public static let eventsPublish = APIMethod<PublishEventRequest, PublishEventResponse>("events.publish")
 
     public static let all: [any AnyAPIMethod] = [
-        systemVersion, systemInfo,
+        systemVersion, systemInfo, systemGC,
         namespacesCreate, namespacesGet, namespacesList, namespacesUpdate, namespacesDelete,
         snapshotsPrepare, snapshotsView, snapshotsCommit, snapshotsRemove, snapshotsStat,
         snapshotsUpdate, snapshotsList, snapshotsMounts, snapshotsUsage, snapshotsCleanup,
@@ -115,6 +124,8 @@ public enum API {
         containersCreate, containersGet, containersList, containersUpdate, containersDelete,
         tasksCreate, tasksStart, tasksGet, tasksList, tasksKill, tasksDelete, tasksWait, tasksPids,
         tasksPause, tasksResume, tasksExec, tasksMetrics, tasksUpdate, tasksCloseIO, tasksResizePty,
+
+        imagesImport, imagesExport, imagesList, imagesGet, imagesDelete, imagesTag, imagesUpdate,
 
         eventsSubscribe, eventsUnsubscribe, eventsPublish,
     ]

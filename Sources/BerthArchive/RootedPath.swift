@@ -106,7 +106,7 @@ final class RootDirectory {
     private let kernelPath: String
 
     init(path: String) throws {
-        let fd = Glibc.open(path, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        let fd = Glibc.open(path, BERTH_ARCHIVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError.io(errno, "open layer root \(path)") }
         self.fd = fd
         do {
@@ -141,14 +141,14 @@ final class RootDirectory {
         var components = CleanPath.components(path)
         var symlinks = 0
         for _ in 0..<4096 {
-            let whole = open(components, BERTH_O_PATH | O_DIRECTORY)
+            let whole = open(components, BERTH_ARCHIVE_O_PATH | O_DIRECTORY)
             if whole >= 0 { return whole }
             guard -whole == ENOENT, !components.isEmpty else { throw ArchiveError.io(-whole, "open directory \(path)") }
             // The deepest ancestor that exists; components[depth] is missing below it.
             var depth = components.count - 1
             var parent = fd
             while depth > 0 {
-                let candidate = open(components[0..<depth], BERTH_O_PATH | O_DIRECTORY)
+                let candidate = open(components[0..<depth], BERTH_ARCHIVE_O_PATH | O_DIRECTORY)
                 if candidate >= 0 { parent = candidate; break }
                 guard -candidate == ENOENT else { throw ArchiveError.io(-candidate, "open directory \(path)") }
                 depth -= 1

@@ -13,29 +13,69 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var globals: GlobalOptions
     @OptionGroup var specOptions: SpecOptions
-    @Option(help: "Root file system directory.") var rootfs: String?
+    @Option(help: "Root file system directory (instead of an image).") var rootfs: String?
+    @Option(help: "Snapshotter of the image's layers and the container's root file system.") var snapshotter: String = Snapshots.defaultSnapshotter
     @Flag(help: "Remove the container after it exits.") var rm = false
     @Flag(name: [.short, .long], help: "Do not wait for the container.") var detach = false
     @Flag(name: [.short, .long], help: "Allocate a terminal: raw mode, stdin forwarded, size changes followed.") var tty = false
     @Option(help: "Where the task's output goes: file:///path (JSON lines).") var logURI: String?
-    @Argument(help: "The container id (with --rootfs; IMAGE ID when images land).") var id: String
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var args: [String] = []
+    @Argument(help: "The image, then the container id (with --rootfs: the container id only).") var first: String
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var rest: [String] = []
+
+    /// The image (nil with --rootfs), the container id and the command.
+    var words: (image: String?, id: String, args: [String]) {
+        get throws {
+            if rootfs != nil { return (nil, first, rest) }
+            guard let id = rest.first, !id.hasPrefix("-") else { throw ValidationError("give IMAGE ID [CMD...], or --rootfs DIR ID [CMD...]") }
+            return (first, id, Array(rest.dropFirst()))
+        }
+    }
 
     func run() async throws {
         if tty && detach { throw ValidationError("--tty needs the foreground: drop --detach") }
-        guard let rootfs else { throw ValidationError("images arrive with the images service; use --rootfs DIR") }
-        let root = try absolute(rootfs)
+        let (imageName, id, args) = try words
+        let root = try rootfs.map(absolute)
         let namespace = globals.resolvedNamespace
-        var (spec, labels) = try specOptions.spec(namespace: namespace, id: id, args: args)
-        if tty {
-            spec.process?.terminal = true
-            if let (width, height) = TerminalMode.size() { spec.process?.consoleSize = .init(height: height, width: width) }
-            spec.process?.env?.append("TERM=" + (environment("TERM") ?? "xterm"))
-        }
         let logPath = try logURI.map(parseLogURI)
         let status: Int32 = try await globals.withClient { client in
-            let container = Container(id: id, runtime: .init(name: specOptions.runtime), spec: spec, labels: labels)
-            try await client.call(API.containersCreate, CreateContainerRequest(namespace: namespace, container: container))
+            var image: ResolvedImage?
+            if let imageName {
+                image = try await client.call(API.imagesGet, GetImageRequest(namespace: namespace, name: imageName, resolve: true, snapshotter: snapshotter)).resolved
+                guard image?.unpacked == true else {
+                    throw ValidationError("image \(imageName) is not unpacked in \(snapshotter): import it again with --snapshotter \(snapshotter)")
+                }
+            }
+            var (spec, labels) = try specOptions.spec(namespace: namespace, id: id, args: args, image: image?.config)
+            if tty {
+                spec.process?.terminal = true
+                if let (width, height) = TerminalMode.size() { spec.process?.consoleSize = .init(height: height, width: width) }
+                spec.process?.env?.append("TERM=" + (environment("TERM") ?? "xterm"))
+            }
+            var container = Container(id: id, runtime: .init(name: specOptions.runtime), spec: spec, labels: labels)
+            if let image, let imageName {
+                // The container's own writable layer on the image's top layer, as ctr's.
+                container.image = imageName
+                container.snapshotter = snapshotter
+                container.snapshotKey = id
+                try await client.call(API.snapshotsPrepare, PrepareSnapshotRequest(snapshotter: snapshotter, namespace: namespace, key: id,
+                                                                                   parent: image.chainIDs.last))
+            }
+            do {
+                try await client.call(API.containersCreate, CreateContainerRequest(namespace: namespace, container: container))
+            } catch {
+                if container.snapshotKey != nil {
+                    _ = try? await client.call(API.snapshotsRemove, SnapshotKeyRequest(snapshotter: snapshotter, namespace: namespace, key: id))
+                }
+                throw error
+            }
+            let hasSnapshot = container.snapshotKey != nil
+            let snapshotter = self.snapshotter
+            @Sendable func removeContainer() async {
+                _ = try? await client.call(API.containersDelete, ContainerRequest(namespace: namespace, id: id))
+                if hasSnapshot {
+                    _ = try? await client.call(API.snapshotsRemove, SnapshotKeyRequest(snapshotter: snapshotter, namespace: namespace, key: id))
+                }
+            }
             var streams: OutputStreams?
             do {
                 var io = TaskIO(logPath: logPath)
@@ -52,7 +92,7 @@ struct RunCommand: AsyncParsableCommand {
             } catch {
                 streams?.cancel()
                 _ = try? await client.call(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
-                _ = try? await client.call(API.containersDelete, ContainerRequest(namespace: namespace, id: id))
+                await removeContainer()
                 throw error
             }
             if detach { return 0 }
@@ -69,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
             let exit = try await client.call(API.tasksWait, TaskRequest(namespace: namespace, containerID: id), timeout: .seconds(365 * 86400))
             streams?.finish()
             _ = try? await client.call(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
-            if rm { _ = try? await client.call(API.containersDelete, ContainerRequest(namespace: namespace, id: id)) }
+            if rm { await removeContainer() }
             return exit.exitStatus
         }
         if status != 0 { throw ExitCode(status) }

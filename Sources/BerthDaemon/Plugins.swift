@@ -1,4 +1,6 @@
 import BerthAPI
+import BerthContent
+import BerthImages
 import BerthRPC
 import BerthEvents
 import BerthMetadata
@@ -20,6 +22,10 @@ public struct DaemonContext: Sendable {
     let plugins: PluginTable
     /// Filled by the snapshotter plugins; read by `snapshots.*` and `system.info`.
     let snapshotters = SnapshotterTable()
+    /// Blobs by digest (`<root>/content`) and the leases that protect work in flight:
+    /// one of each per daemon, shared by the content, leases and images services.
+    let content: ContentStore
+    let leases: LeaseStore
 
     /// What services publish their events through.
     public var events: any EventPublisher { exchange }
@@ -73,7 +79,16 @@ enum Plugins {
         },
         PluginRegistration(type: "io.berth.service.v1", id: "tasks") { context, router in
             TasksService(containers: ContainerStore(context.database), shims: context.shims,
-                         seccompProfile: SeccompProfileLocator.load()).register(&router)
+                         seccompProfile: SeccompProfileLocator.load(), snapshotters: context.snapshotters).register(&router)
+        },
+        PluginRegistration(type: "io.berth.service.v1", id: "images") { context, router in
+            let images = ImageStore(context.database)
+            let snapshotters = context.snapshotters
+            let collector = GarbageCollector(database: context.database, images: images, content: context.content, leases: context.leases,
+                                             snapshotters: { snapshotters.all })
+            ImagesService(images: images, content: context.content, leases: context.leases, snapshotters: context.snapshotters,
+                          namespaces: NamespaceStore(context.database), events: context.events,
+                          gc: GCScheduler(collector: collector, events: context.events, logger: context.logger)).register(&router)
         },
     ]
 

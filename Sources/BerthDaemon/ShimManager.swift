@@ -8,6 +8,7 @@ import BerthEvents
 import BerthMetadata
 import BerthOCI
 import BerthShim
+import BerthSnapshots
 import BerthSystem
 import CBerthLinux
 import Logging
@@ -133,7 +134,7 @@ final class ShimManager: Sendable {
         if let spec = try? readSpec(bundle), let path = spec.linux?.cgroupsPath { killCgroup(path) }
         let exit = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
         dead.withLock { $0[Self.key(namespace, id)] = exit }
-        try? removeDirectory(bundle)
+        try? removeBundle(bundle)
     }
 
     static func key(_ namespace: String, _ id: String) -> String { namespace + "/" + id }
@@ -196,7 +197,7 @@ final class ShimManager: Sendable {
         guard let handle = shims.withLock({ $0.removeValue(forKey: Self.key(namespace, id)) }) else { return }
         _ = try? await handle.client.call(ShimAPI.shutdown, Empty(), timeout: .seconds(2))
         handle.client.close()
-        _ = try? removeDirectory(handle.bootstrap.bundle)
+        _ = try? removeBundle(handle.bootstrap.bundle)
     }
 
     /// After a restart: reconnects to every live shim found in the bundles, in the
@@ -260,8 +261,19 @@ func listDirectory(_ path: String) -> [String] {
     return names.sorted()
 }
 
+/// Removes a task's bundle: its root file system mount (a snapshot) first, and never
+/// anything on another file system, so a mount that would not go keeps its files.
+func removeBundle(_ bundle: String) throws {
+    let rootfs = bundle + "/rootfs"
+    if Mounting.isMountPoint(rootfs) {
+        do { try MountExecutor.unmount(rootfs) } catch { try Mounting.unmount(rootfs, detach: true) }
+    }
+    try removeDirectory(bundle)
+}
+
 func removeDirectory(_ path: String) throws {
     if FileSystem.fileType(path) == S_IFDIR {
+        if Mounting.isMountPoint(path) { throw SystemError(errno: EBUSY, stage: "remove \(path): still a mount point") }
         for name in listDirectory(path) { try removeDirectory(path + "/" + name) }
         if rmdir(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, stage: "rmdir \(path)") }
     } else if unlink(path) != 0 && errno != ENOENT {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
-_Static_assert(BERTH_O_PATH == O_PATH, "O_PATH");
+_Static_assert(BERTH_ARCHIVE_O_PATH == O_PATH, "O_PATH");
 _Static_assert(BERTH_AT_EMPTY_PATH == AT_EMPTY_PATH, "AT_EMPTY_PATH");
 _Static_assert(BERTH_RESOLVE_NO_MAGICLINKS == RESOLVE_NO_MAGICLINKS, "RESOLVE_NO_MAGICLINKS");
 _Static_assert(BERTH_RESOLVE_NO_SYMLINKS == RESOLVE_NO_SYMLINKS, "RESOLVE_NO_SYMLINKS");

@@ -91,3 +91,11 @@ public struct ListContainersResponse: Codable, Sendable, Equatable {
     public var containers: [Container]
     public init(containers: [Container]) { self.containers = containers }
 }
+
+extension Container {
+    /// A container made from an image whose config names a user (`nobody`,
+    /// `app:staff`, `1000:1000`) carries it in this label; berthd resolves it against the
+    /// root file system's `/etc/passwd` and `/etc/group` when it creates the task, as
+    /// only then is the image's file system mounted.
+    public static let userLabel = "io.berth.image.user"
+}

@@ -16,6 +16,9 @@ public final class SnapshotterTable: Sendable {
         entries.withLock { $0[snapshotter.name] = snapshotter }
     }
 
+    /// Every loaded snapshotter, sorted by name.
+    public var all: [any Snapshotter] { entries.withLock { $0.values.sorted { $0.name < $1.name } } }
+
     /// Loaded snapshotters' names, sorted.
     public var names: [String] { entries.withLock { $0.keys.sorted() } }
 

@@ -8,6 +8,7 @@ import BerthMetadata
 import BerthOCI
 import BerthRPC
 import BerthShim
+import BerthSnapshots
 import BerthSystem
 #if canImport(Glibc)
 import Glibc
@@ -20,6 +21,7 @@ struct TasksService: Sendable {
     let containers: ContainerStore
     let shims: ShimManager
     let seccompProfile: Spec.Seccomp?
+    let snapshotters: SnapshotterTable
 
     func register(_ router: inout Router) {
         router.register(API.tasksCreate) { params, _ in try await create(params) }
@@ -126,15 +128,22 @@ struct TasksService: Sendable {
         if (try? shims.handle(namespace, container.id)) != nil {
             throw BerthError.alreadyExists("container \"\(container.id)\" already has a task")
         }
-        guard let rootfs = params.rootfs else { throw BerthError.invalidArgument("tasks.create needs rootfs (a directory) until images land") }
-        guard rootfs.hasPrefix("/"), FileSystem.fileType(rootfs) == S_IFDIR else {
-            throw BerthError.invalidArgument("rootfs \"\(rootfs)\" must be an absolute path to a directory")
+        if let rootfs = params.rootfs {
+            guard rootfs.hasPrefix("/"), FileSystem.fileType(rootfs) == S_IFDIR else {
+                throw BerthError.invalidArgument("rootfs \"\(rootfs)\" must be an absolute path to a directory")
+            }
+        } else if container.snapshotKey == nil {
+            throw BerthError.invalidArgument("tasks.create needs a rootfs directory, or a container with a snapshotKey")
         }
         let bundle = shims.bundle(namespace, container.id)
         try FileSystem.makeDirectory(bundle, mode: 0o711)
         do {
             var spec = container.spec
+            let rootfs = try params.rootfs ?? mountSnapshot(container, namespace: namespace, bundle: bundle)
             spec.root = Spec.Root(path: rootfs, readonly: spec.root?.readonly)
+            if params.rootfs == nil, let user = container.labels[ImageUser.label] {
+                spec.process?.user = try ImageUser.resolve(user, rootfs: rootfs)
+            }
             if spec.linux?.seccomp == nil, container.labels["io.berth.seccomp"] != "unconfined", let profile = seccompProfile {
                 spec.linux?.seccomp = profile
             }
@@ -148,8 +157,23 @@ struct TasksService: Sendable {
                 throw error
             }
         } catch {
-            try? removeDirectory(bundle)
+            try? removeBundle(bundle)
             throw error
         }
+    }
+
+    /// Mounts the container's snapshot at `<bundle>/rootfs` (in berthd's mount
+    /// namespace; unmounted when the bundle is removed) and returns that path.
+    func mountSnapshot(_ container: Container, namespace: String, bundle: String) throws -> String {
+        let snapshotter = try snapshotters.get(container.snapshotter)
+        let key = container.snapshotKey!
+        let mounts: [Mount]
+        do { mounts = try snapshotter.mounts(namespace: namespace, key: key) } catch let error as BerthError where error.kind == .notFound {
+            throw BerthError.failedPrecondition("container \"\(container.id)\": snapshot \"\(key)\" of \(snapshotter.name) does not exist")
+        }
+        let target = bundle + "/rootfs"
+        try FileSystem.makeDirectory(target, mode: 0o755)
+        try MountExecutor.mount(mounts, at: target)
+        return target
     }
 }

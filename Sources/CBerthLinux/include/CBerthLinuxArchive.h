@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BERTH_O_PATH                0x200000
+#define BERTH_ARCHIVE_O_PATH                0x200000
 #define BERTH_AT_EMPTY_PATH         0x1000
 #define BERTH_RESOLVE_NO_MAGICLINKS 0x02
 #define BERTH_RESOLVE_NO_SYMLINKS   0x04

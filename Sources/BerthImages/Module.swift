@@ -1,1 +1,0 @@
-// Images: store, import, export, unpack, garbage collection.
