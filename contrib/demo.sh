@@ -127,24 +127,33 @@ show namespaces ls
 show namespaces label demo owner=berth
 show namespaces ls --format json
 
-# A container. Images arrive with the images service; until then the root file
-# system is a directory made from the host's busybox-static.
-rootfs="$(mktemp -d /tmp/berth-demo-rootfs.XXXXXX)"
-trap 'rm -rf "$rootfs"; cleanup' EXIT
+# An image: a root file system made from the host's busybox-static, packed as a tar
+# and imported as a one-layer image (unpacked into the overlayfs snapshotter).
+work="$(mktemp -d /tmp/berth-demo.XXXXXX)"
+trap 'rm -rf "$work"; cleanup' EXIT
+rootfs="$work/rootfs"
 mkdir -p "$rootfs"/{bin,proc,dev,sys,tmp,etc,run}
 cp /bin/busybox "$rootfs/bin/busybox"
 for applet in sh echo id hostname cat ls sleep uname; do ln -s busybox "$rootfs/bin/$applet"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
 echo 'root:x:0:' > "$rootfs/etc/group"
+tar -C "$rootfs" -czf "$work/busybox-rootfs.tar.gz" .
 
-show -n demo run --rm --rootfs "$rootfs" hello sh -c 'echo "hello from a Berth container: $(hostname), $(id)"; exit 3' \
+show -n demo images import --rootfs-tar --name demo/busybox:latest "$work/busybox-rootfs.tar.gz"
+show -n demo images ls
+
+# A container from the image: its writable snapshot on the image's layer, removed
+# with it (--rm). It exits with status 3 on purpose.
+show -n demo run --rm demo/busybox hello sh -c 'echo "hello from a Berth container: $(hostname), $(id)"; exit 3' \
     || echo "(exit status $?: the container's own)"
 
 echo
 echo "==> berthctl -n demo events --since 0   (the last events, for 1 s)"
 timeout 1 "$BIN/berthctl" -n demo events --since 0 'namespace==demo' || true
 
-# The task's events and the container are gone with --rm; the namespace is empty again.
+# Removing the image collects its content and unpacked layer (--sync waits for the
+# collection); the namespace is then empty and can go.
+show -n demo images rm --sync demo/busybox
 show namespaces rm demo
 
 echo
