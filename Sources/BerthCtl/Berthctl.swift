@@ -7,7 +7,7 @@ public struct Berthctl: AsyncParsableCommand {
         commandName: "berthctl",
         abstract: "Administer Berth: the berthd daemon, its namespaces, containers and images.",
         subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self, SnapshotsCommand.self,
-                      ContainersCommand.self, TasksCommand.self, RunCommand.self, EventsCommand.self]
+                      ContentCommand.self, LeasesCommand.self, ContainersCommand.self, TasksCommand.self, RunCommand.self, EventsCommand.self]
     )
 
     public init() {}
