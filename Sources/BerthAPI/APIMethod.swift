@@ -81,6 +81,17 @@ public enum API {
     public static let snapshotsUsage = APIMethod<SnapshotKeyRequest, SnapshotUsage>("snapshots.usage")
     public static let snapshotsCleanup = APIMethod<CleanupSnapshotsRequest, CleanupSnapshotsResponse>("snapshots.cleanup")
 
+    public static let contentList = APIMethod<ListContentRequest, ListContentResponse>("content.list")
+    public static let contentInfo = APIMethod<ContentDigestRequest, ContentInfoResponse>("content.info")
+    public static let contentUpdate = APIMethod<UpdateContentRequest, ContentInfoResponse>("content.update")
+    public static let contentDelete = APIMethod<ContentDigestRequest, Empty>("content.delete")
+
+    public static let leasesCreate = APIMethod<CreateLeaseRequest, LeaseResponse>("leases.create")
+    public static let leasesList = APIMethod<ListLeasesRequest, ListLeasesResponse>("leases.list")
+    public static let leasesDelete = APIMethod<DeleteLeaseRequest, Empty>("leases.delete")
+    public static let leasesAddResource = APIMethod<LeaseResourceRequest, Empty>("leases.addResource")
+    public static let leasesDeleteResource = APIMethod<LeaseResourceRequest, Empty>("leases.deleteResource")
+
     public static let containersCreate = APIMethod<CreateContainerRequest, ContainerResponse>("containers.create")
     public static let containersGet = APIMethod<ContainerRequest, ContainerResponse>("containers.get")
     public static let containersList = APIMethod<NamespaceRequest, ListContainersResponse>("containers.list")
@@ -120,6 +131,8 @@ public enum API {
         namespacesCreate, namespacesGet, namespacesList, namespacesUpdate, namespacesDelete,
         snapshotsPrepare, snapshotsView, snapshotsCommit, snapshotsRemove, snapshotsStat,
         snapshotsUpdate, snapshotsList, snapshotsMounts, snapshotsUsage, snapshotsCleanup,
+        contentList, contentInfo, contentUpdate, contentDelete,
+        leasesCreate, leasesList, leasesDelete, leasesAddResource, leasesDeleteResource,
 
         containersCreate, containersGet, containersList, containersUpdate, containersDelete,
         tasksCreate, tasksStart, tasksGet, tasksList, tasksKill, tasksDelete, tasksWait, tasksPids,

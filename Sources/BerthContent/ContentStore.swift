@@ -44,10 +44,19 @@ public final class ContentStore: Sendable {
     let ingestsInUse = Mutex<Set<String>>([])
     /// Serializes blob creation and removal against row insertion and deletion.
     let blobLock = Mutex(())
+    /// Told of every commit that gave a namespace a new row.
+    let onCommit: CommitObserver?
+
+    /// Called after each commit that inserted a row (not for content the namespace
+    /// already held), outside every lock: berthd publishes `/content/create` from it,
+    /// so every writer through the daemon's store announces its blobs without having to
+    /// remember to.
+    public typealias CommitObserver = @Sendable (_ namespace: String, _ info: ContentInfo) -> Void
 
     /// Opens the store at `root`, creating `blobs/sha256` and `ingest` if missing.
-    public init(root: String, database: Database) throws {
+    public init(root: String, database: Database, onCommit: CommitObserver? = nil) throws {
         self.root = root
+        self.onCommit = onCommit
         db = database
         namespaces = NamespaceStore(database)
         try FileSystem.makeDirectory(root, mode: 0o711)

@@ -205,6 +205,7 @@ public final class ContentWriter: @unchecked Sendable {
             let info = try store.commitBlob(namespace: namespace, digest: actual, size: offset,
                                             labels: labels.filter { !$0.value.isEmpty }, data: dataPath)
             try? Files.removeFlatDirectory(directory)
+            store.onCommit?(namespace, info)
             return info
         } catch {
             // Renamed into blobs/ (the row failed) or not needed (the namespace has the

@@ -7,8 +7,8 @@ public struct Berthctl: AsyncParsableCommand {
         commandName: "berthctl",
         abstract: "Administer Berth: the berthd daemon, its namespaces, containers and images.",
         subcommands: [VersionCommand.self, InfoCommand.self, NamespacesCommand.self, SnapshotsCommand.self,
-                      ContainersCommand.self, TasksCommand.self, RunCommand.self, EventsCommand.self,
-                      ImagesCommand.self, GCCommand.self]
+                      ContentCommand.self, LeasesCommand.self, ImagesCommand.self, ContainersCommand.self, TasksCommand.self,
+                      RunCommand.self, EventsCommand.self, GCCommand.self]
     )
 
     public init() {}

@@ -51,7 +51,9 @@ public final class Daemon: Sendable {
             let exchange = try Exchange(options: config.exchangeOptions, logger: logger)
             opened = exchange
             let shims = ShimManager(config: config, logger: logger, events: exchange)
-            let content = try ContentStore(root: config.root + "/content", database: database)
+            let content = try ContentStore(root: config.root + "/content", database: database) { namespace, info in
+                exchange.publish(EventTopics.contentCreate, namespace: namespace, ContentCreateEvent(digest: info.digest, size: info.size))
+            }
             let context = DaemonContext(config: config, database: database, exchange: exchange, logger: logger, shims: shims, plugins: PluginTable(),
                                         content: content, leases: LeaseStore(database))
             let router = Plugins.load(context)

@@ -22,10 +22,13 @@ public struct DaemonContext: Sendable {
     let plugins: PluginTable
     /// Filled by the snapshotter plugins; read by `snapshots.*` and `system.info`.
     let snapshotters = SnapshotterTable()
-    /// Blobs by digest (`<root>/content`) and the leases that protect work in flight:
-    /// one of each per daemon, shared by the content, leases and images services.
-    let content: ContentStore
-    let leases: LeaseStore
+    /// The content store at `<root>/content` (`content.*`; the image service reads and
+    /// writes blobs through it). Its commits publish `/content/create`.
+    public let content: ContentStore
+    /// Leases (`leases.*`; the image service holds one while it imports).
+    public let leases: LeaseStore
+    /// The garbage collector's plug (see `GarbageCollection`).
+    public let garbageCollection = GarbageCollection()
 
     /// What services publish their events through.
     public var events: any EventPublisher { exchange }
@@ -74,6 +77,15 @@ enum Plugins {
         PluginRegistration(type: "io.berth.service.v1", id: "snapshots") { context, router in
             SnapshotsService(snapshotters: context.snapshotters, namespaces: NamespaceStore(context.database), events: context.events).register(&router)
         },
+        PluginRegistration(type: "io.berth.content.v1", id: "local") { context, _ in
+            try checkContent(context)
+        },
+        PluginRegistration(type: "io.berth.service.v1", id: "content") { context, router in
+            ContentService(store: context.content, events: context.events).register(&router)
+        },
+        PluginRegistration(type: "io.berth.service.v1", id: "leases") { context, router in
+            LeasesService(store: context.leases, collector: context.garbageCollection).register(&router)
+        },
         PluginRegistration(type: "io.berth.service.v1", id: "containers") { context, router in
             ContainersService(store: ContainerStore(context.database), shims: context.shims, events: context.events).register(&router)
         },
@@ -86,9 +98,11 @@ enum Plugins {
             let snapshotters = context.snapshotters
             let collector = GarbageCollector(database: context.database, images: images, content: context.content, leases: context.leases,
                                              snapshotters: { snapshotters.all })
+            let gc = GCScheduler(collector: collector, events: context.events, logger: context.logger)
+            // leases.delete with sync waits for a collection through this plug.
+            context.garbageCollection.install { _ = try await gc.collect(dryRun: false) }
             ImagesService(images: images, content: context.content, leases: context.leases, snapshotters: context.snapshotters,
-                          namespaces: NamespaceStore(context.database), events: context.events,
-                          gc: GCScheduler(collector: collector, events: context.events, logger: context.logger)).register(&router)
+                          namespaces: NamespaceStore(context.database), events: context.events, gc: gc).register(&router)
         },
     ]
 
@@ -102,6 +116,26 @@ enum Plugins {
             ])
         }
         context.snapshotters.add(snapshotter)
+    }
+
+    /// Compares the content store's rows with its blobs and logs what disagrees; changes
+    /// nothing (see `ContentCheck`: blobs without rows are the collector's, rows without
+    /// blobs the operator's). Unfinished ingests are kept for their writers to resume.
+    static func checkContent(_ context: DaemonContext) throws {
+        let report = try context.content.check()
+        if !report.damagedRows.isEmpty {
+            context.logger.warning("content rows whose blob is missing or of another size: reads fail until the bytes are ingested again or the rows removed", metadata: [
+                "count": "\(report.damagedRows.count)",
+                "content": "\(report.damagedRows.prefix(20).map { "\($0.namespace)/\($0.info.digest)" }.joined(separator: ","))",
+            ])
+        }
+        if !report.unreferencedBlobs.isEmpty {
+            context.logger.notice("blobs no namespace holds, left for garbage collection", metadata: ["count": "\(report.unreferencedBlobs.count)"])
+        }
+        let ingests = try context.content.listStatuses()
+        if !ingests.isEmpty {
+            context.logger.info("unfinished ingests kept for resume", metadata: ["count": "\(ingests.count)"])
+        }
     }
 
     /// Loads every plugin into a router, recording each outcome in the context.

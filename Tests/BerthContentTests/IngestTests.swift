@@ -227,4 +227,35 @@ import Testing
         try w.write([9])
         #expect(try w.commit().digest == SHA256.digest([9]).string)
     }
+
+    @Test func theCommitObserverHearsOfNewRowsOnly() throws {
+        let f = try Fixture()
+        let heard = Heard()
+        let store = try ContentStore(root: f.root, database: f.database) { namespace, info in heard.append("\(namespace) \(info.digest) \(info.size)") }
+        let digest = SHA256.digest([1, 2])
+        _ = try store.ingest(namespace: "a", ref: "x", bytes: [1, 2])
+        _ = try store.ingest(namespace: "a", ref: "y", bytes: [1, 2]) // already held: no new row
+        _ = try store.ingest(namespace: "b", ref: "x", bytes: [1, 2])
+        #expect { try store.ingest(namespace: "c", ref: "z", bytes: [3], digest: digest) } throws: { kind($0) == .failedPrecondition }
+        #expect(heard.lines == ["a \(digest) 2", "b \(digest) 2"])
+    }
+
+    @Test func writeFromADescriptorStopsAtCount() throws {
+        let f = try Fixture()
+        let bytes = testBytes((1 << 20) + 10)
+        let fd = try f.source(bytes)
+        defer { close(fd) }
+        let w = try f.store.writer(namespace: "default", ref: "r")
+        #expect(try w.write(from: fd, count: (1 << 20) + 1) == (1 << 20) + 1)
+        #expect(try w.write(from: fd, count: 100) == 9, "the source ended first")
+        #expect(try w.commit().digest == SHA256.digest(bytes).string)
+    }
+}
+
+/// Lines collected from a Sendable closure.
+final class Heard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.withLock { stored } }
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
 }

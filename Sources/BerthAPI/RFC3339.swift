@@ -2,12 +2,14 @@
 import Glibc
 #endif
 
-/// Parses RFC 3339 times (`2025-01-02T03:04:05Z`, `…05.123456789Z`, `…05+02:00`), the
-/// format of the `containerd.io/gc.expire` lease label, as Go's `time.RFC3339` reads it.
-enum RFC3339 {
-    /// Seconds since the epoch (fractions dropped: expiry is to the second), or nil when
-    /// `text` is not RFC 3339.
-    static func seconds(_ text: String) -> Int? {
+/// RFC 3339 times as the wire carries them: `createdAt` fields, and the
+/// `containerd.io/gc.expire` lease label, which clients write (as Go's `time.RFC3339`,
+/// often with an offset) and the lease store and garbage collector read.
+public enum RFC3339 {
+    /// Seconds since the epoch (fractions dropped: expiry and ages are to the second),
+    /// or nil when `text` is not RFC 3339 (`2025-01-02T03:04:05Z`, `…05.123456789Z`,
+    /// `…05+02:00`).
+    public static func seconds(_ text: String) -> Int? {
         let u = Array(text.utf8)
         func digits(_ at: Int, _ count: Int) -> Int? {
             guard at + count <= u.count else { return nil }
@@ -49,5 +51,25 @@ enum RFC3339 {
         parts.tm_min = Int32(minute)
         parts.tm_sec = Int32(second)
         return Int(timegm(&parts)) - offset
+    }
+
+    /// `seconds` since the epoch as `2025-01-02T03:04:05Z` (UTC, whole seconds).
+    public static func format(seconds: Int) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func pad(_ n: Int32, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
+    }
+
+    /// The wall clock, seconds since the epoch.
+    public static func now() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int(ts.tv_sec)
     }
 }
