@@ -35,6 +35,8 @@ debian_rootfs() {
         echo "bench: debootstrap --variant=minbase bookworm (once; cached in $cache)" >&2
         debootstrap --variant=minbase bookworm "$dir.tmp" "$DEBOOTSTRAP_MIRROR" >"$cache/debootstrap.log" 2>&1 ||
             { echo "bench: debootstrap failed; see $cache/debootstrap.log" >&2; return 1; }
+        # As Debian's own container images: no package lists or caches (~80 MB).
+        rm -rf "$dir.tmp"/var/cache/apt/*.bin "$dir.tmp"/var/cache/apt/archives/*.deb "$dir.tmp"/var/lib/apt/lists/*
         rm -rf "$dir"
         mv "$dir.tmp" "$dir"
         touch "$dir/.complete"
