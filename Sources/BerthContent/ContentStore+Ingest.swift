@@ -155,7 +155,7 @@ extension ContentStore {
                         fill: (ContentWriter) throws -> Void) throws -> ContentInfo {
         let writer: ContentWriter
         do {
-            writer = try self.writer(namespace: namespace, ref: ref, expectedSize: size, expectedDigest: digest)
+            writer = try openFresh(namespace: namespace, ref: ref, size: size, digest: digest)
         } catch let error as BerthError where error.kind == .alreadyExists {
             return try info(namespace: namespace, digest: digest!)
         }
@@ -172,6 +172,17 @@ extension ContentStore {
         } catch {
             try? writer.abort()
             throw error
+        }
+    }
+
+    /// A writer for `ref`; a leftover ingest of that ref that promised other bytes (an
+    /// earlier, abandoned run) is aborted first, since this call starts from scratch.
+    private func openFresh(namespace: String, ref: String, size: Int64?, digest: Digest?) throws -> ContentWriter {
+        do {
+            return try writer(namespace: namespace, ref: ref, expectedSize: size, expectedDigest: digest)
+        } catch let error as BerthError where error.kind == .failedPrecondition {
+            try abort(namespace: namespace, ref: ref)
+            return try writer(namespace: namespace, ref: ref, expectedSize: size, expectedDigest: digest)
         }
     }
 

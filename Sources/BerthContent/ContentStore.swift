@@ -48,7 +48,8 @@ public final class ContentStore: Sendable {
     let onCommit: CommitObserver?
 
     /// Called after each commit that inserted a row (not for content the namespace
-    /// already held), outside every lock: berthd publishes `/content/create` from it,
+    /// already held), outside the blob and database locks (the writer's ref is still
+    /// held), so it must not open a writer on the same ref: berthd publishes `/content/create` from it,
     /// so every writer through the daemon's store announces its blobs without having to
     /// remember to.
     public typealias CommitObserver = @Sendable (_ namespace: String, _ info: ContentInfo) -> Void

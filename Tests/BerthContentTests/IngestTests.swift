@@ -121,6 +121,22 @@ import Testing
         try again.abort()
     }
 
+    @Test func theConvenienceIngestStartsOverOnALeftoverIngest() throws {
+        let f = try Fixture()
+        // An abandoned run of the same ref, promising other bytes.
+        let w = try f.store.writer(namespace: "default", ref: "layer", expectedSize: 3)
+        try w.write([9, 9])
+        w.close()
+        let info = try f.store.ingest(namespace: "default", ref: "layer", bytes: [1, 2, 3, 4])
+        #expect(info.digest == SHA256.digest([1, 2, 3, 4]).string)
+        // And one that promised the same size: its bytes are not reused either.
+        let again = try f.store.writer(namespace: "default", ref: "other", expectedSize: 2)
+        try again.write([7])
+        again.close()
+        #expect(try f.store.ingest(namespace: "default", ref: "other", bytes: [5, 6]).digest == SHA256.digest([5, 6]).string)
+        #expect(try f.ingestDirectories().isEmpty)
+    }
+
     @Test func aSecondWriterOnARefInUseIsUnavailable() throws {
         let f = try Fixture()
         let w = try f.store.writer(namespace: "default", ref: "busy")
