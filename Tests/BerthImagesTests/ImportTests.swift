@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthArchive
 import BerthContent
 import BerthDigest
 @testable import BerthImages
@@ -244,6 +245,34 @@ struct ImportTests {
             let plain = f.directory + "/plain.tar"
             try writeBytes(plain, try Layer.make(["x": "y"]).blob)
             #expect { try f.importFile(plain) } throws: { kind($0) == .invalidArgument && "\($0)".contains("--rootfs-tar") }
+        }
+    }
+
+    @Test("random bytes are refused as not an archive (TarReader used to double-free when libarchive could not open them)")
+    func randomBytes() throws {
+        try withFixture { f in
+            let path = f.directory + "/random.bin"
+            try writeBytes(path, (0..<65536).map { _ in UInt8.random(in: 0 ... 255) })
+            #expect { try f.importFile(path) } throws: { kind($0) == .invalidArgument && "\($0)".contains("not a readable archive") }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            defer { close(fd) }
+            #expect(throws: ArchiveError.self) { _ = try TarReader(descriptor: fd) }
+            #expect(throws: ArchiveError.self) { _ = try TarWriter(descriptor: -1) }
+            #expect(f.ingests().isEmpty && f.blobFiles().isEmpty)
+        }
+    }
+
+    @Test("labels are updated on the image found by its familiar name, as get and delete find it")
+    func updateByFamiliarName() throws {
+        try withFixture { f in
+            let layer = try Layer.make(["x": "x"])
+            let tar = f.directory + "/x.tar"
+            try writeBytes(tar, layer.blob)
+            try f.importFile(tar, rootfsTar: true, name: "x")
+            let updated = try f.images.update(namespace: f.namespace, name: "x", labels: ["team": "blue"], mask: ["labels.team"])
+            #expect(updated.name == "docker.io/library/x:latest" && updated.labels == ["team": "blue"])
+            #expect(try f.images.get(namespace: f.namespace, name: "docker.io/library/x:latest").labels == ["team": "blue"])
+            #expect { try f.images.update(namespace: f.namespace, name: "y", labels: [:], mask: []) } throws: { kind($0) == .notFound }
         }
     }
 }
