@@ -275,4 +275,46 @@ struct ImportTests {
             #expect { try f.images.update(namespace: f.namespace, name: "y", labels: [:], mask: []) } throws: { kind($0) == .notFound }
         }
     }
+
+    @Test("archives that lie are refused: a .. entry, a blob name that is no digest, a missing layer, a wrong size")
+    func lyingArchives() throws {
+        try withFixture { f in
+            let layer = try Layer.make(["x": "x"])
+            func refused(_ name: String, _ message: String, append entry: String? = nil,
+                         _ edit: (ArchiveBuilder, Descriptor) throws -> Void) throws {
+                let builder = try ArchiveBuilder()
+                let manifest = try builder.image([layer])
+                try edit(builder, manifest)
+                let tar = f.directory + "/\(name).tar"
+                try builder.tar(to: tar)
+                if let entry {
+                    // GNU tar keeps a name it is told to write verbatim (-P).
+                    try sh(#"cd "$1" && echo x > e && tar -P --transform "s,^e,$3," -rf "$2" e && rm e"#, f.directory, tar, entry)
+                }
+                #expect { try f.importFile(tar, snapshotter: f.overlay) } throws: { error in
+                    kind(error) == .invalidArgument && "\(error)".contains(message)
+                }
+            }
+            // First: a blob the store already has need not be in the archive (as containerd).
+            try refused("missing", "does not contain") { b, m in
+                try FileManager.default.removeItem(atPath: b.directory + "/blobs/sha256/" + layer.digest.encoded)
+                try b.layout([(m, "example.com/x:1")])
+            }
+            try refused("dotdot", "has a .. component", append: "blobs/../../evil") { b, m in
+                try b.layout([(m, "example.com/x:1")])
+            }
+            try refused("nothex", "blobs/sha256/<64 hex>") { b, m in
+                try b.write("blobs/sha256/nothex", [1, 2, 3])
+                try b.layout([(m, "example.com/x:1")])
+            }
+            try refused("size", "bytes") { b, m in
+                var wrong = m
+                wrong.size += 1
+                try b.layout([(wrong, "example.com/x:1")])
+            }
+            #expect(try f.images.list(namespace: f.namespace).isEmpty)
+            #expect(try f.snapshots(f.overlay).isEmpty)
+            #expect(f.ingests().isEmpty)
+        }
+    }
 }
