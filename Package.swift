@@ -178,7 +178,8 @@ let package = Package(
 
         // MARK: tests
         // Process helpers for the test targets that run the executables.
-        .target(name: "BerthTestSupport", dependencies: ["BerthSystem"], path: "Tests/BerthTestSupport"),
+        // BerthDigest and BerthOCI for the image archives the image tests build.
+        .target(name: "BerthTestSupport", dependencies: ["BerthDigest", "BerthOCI", "BerthSystem"], path: "Tests/BerthTestSupport"),
         .testTarget(
             name: "BerthAPITests",
             dependencies: [

@@ -36,10 +36,9 @@ public final class TarReader {
         archive_read_support_filter_all(a)
         archive_read_support_format_tar(a)
         archive_read_support_format_gnutar(a)
+        // Every stored property is set: from here a throw runs deinit, which frees `a`.
         if archive_read_open_fd(a, descriptor, blockSize) != ARCHIVE_OK {
-            let error = ArchiveError.fromArchive(a, "open archive")
-            archive_read_free(a)
-            throw error
+            throw ArchiveError.fromArchive(a, "open archive")
         }
     }
 

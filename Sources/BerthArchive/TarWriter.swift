@@ -16,10 +16,9 @@ public final class TarWriter {
         archive = a
         archive_write_set_format_pax_restricted(a)
         archive_write_set_bytes_in_last_block(a, 1)
+        // Every stored property is set: from here a throw runs deinit, which frees `a`.
         guard archive_write_open_fd(a, descriptor) == ARCHIVE_OK else {
-            let error = ArchiveError.fromArchive(a, "open archive for writing", kind: .io)
-            archive_write_free(a)
-            throw error
+            throw ArchiveError.fromArchive(a, "open archive for writing", kind: .io)
         }
     }
 

@@ -33,7 +33,7 @@ struct ImagesCommand: AsyncParsableCommand {
         func run() async throws {
             signal(SIGPIPE, SIG_IGN)
             let source = file == "-" ? 0 : open(file, O_RDONLY | O_CLOEXEC)
-            guard source >= 0 else { throw ValidationError("cannot open \(file): \(String(cString: strerror(errno)))") }
+            guard source >= 0 else { throw failure("cannot open \(file): \(String(cString: strerror(errno)))") }
             defer { if source != 0 { close(source) } }
             var st = stat()
             let total: Int64? = fstat(source, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int64(st.st_size) : nil
@@ -73,8 +73,10 @@ struct ImagesCommand: AsyncParsableCommand {
         func run() async throws {
             signal(SIGPIPE, SIG_IGN)
             guard !names.isEmpty else { throw ValidationError("name at least one image") }
-            let target = file == "-" ? 1 : open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard target >= 0 else { throw ValidationError("cannot create \(file): \(String(cString: strerror(errno)))") }
+            // A file is written beside its final name and renamed over it only when the
+            // export succeeded: a failed export never truncates or removes an existing file.
+            let output = file == "-" ? nil : try PartialFile(file)
+            let target = output?.fd ?? 1
             let transfer = try FIFOTransfer()
             transfer.receive(into: target)
             let namespace = globals.resolvedNamespace
@@ -85,13 +87,10 @@ struct ImagesCommand: AsyncParsableCommand {
                                           timeout: ImagesCommand.transferTimeout)
                 }
                 try transfer.finish()
-                if target != 1 { close(target) }
+                try output?.commit()
             } catch {
                 try? transfer.finish()
-                if target != 1 {
-                    close(target)
-                    unlink(file)
-                }
+                output?.discard()
                 throw error
             }
         }
@@ -235,5 +234,55 @@ struct GCCommand: AsyncParsableCommand {
         for r in result.removed { print("\(verb)\t\(r.namespace)\t\(r.type)\t\(r.id)") }
         for blob in result.orphanBlobs { print("\(verb)\tblob\t\(blob)") }
         for k in result.kept ?? [] { print("keep\t\(k.resource.namespace)\t\(k.resource.type)\t\(k.resource.id)\t\(k.path.joined(separator: " → "))") }
+    }
+}
+
+/// A local failure (not berthd's): `berthctl: message` on stderr, exit status 1, no usage text.
+func failure(_ message: String) -> ExitCode {
+    printError(message)
+    return ExitCode.failure
+}
+
+/// A file written as `<dir>/.<name>.XXXXXX` and renamed to its name on `commit`, removed
+/// on `discard`.
+final class PartialFile {
+    let path: String
+    let temporary: String
+    let fd: Int32
+
+    init(_ path: String) throws {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        var template = Array("\(dir.isEmpty ? "/" : dir)/.\(name).XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw failure("cannot create \(path): \(String(cString: strerror(errno)))") }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        self.fd = fd
+        temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let mask = umask(0)
+        umask(mask)
+        fchmod(fd, 0o644 & ~mask)
+    }
+
+    func commit() throws {
+        let synced = fsync(fd) == 0 ? 0 : errno
+        let closed = close(fd) == 0 ? 0 : errno
+        guard synced == 0, closed == 0 else {
+            let message = String(cString: strerror(synced != 0 ? synced : closed))
+            unlink(temporary)
+            throw failure("write \(path): \(message)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temporary)
+            throw failure("rename to \(path): \(message)")
+        }
+    }
+
+    func discard() {
+        close(fd)
+        unlink(temporary)
     }
 }

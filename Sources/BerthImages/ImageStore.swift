@@ -79,7 +79,10 @@ public struct ImageStore: Sendable {
     /// Changes labels (`labels`, `labels.<k>`; an empty mask replaces them all).
     public func update(namespace: String, name: String, labels: [String: String], mask: [String]) throws -> Image {
         try db.transaction { c in
-            guard var current = try fetch(namespace, name, c) else {
+            // Found as `get` finds it: by its name, or by the name normalized.
+            var found: Image?
+            for candidate in Self.candidates(name) where found == nil { found = try fetch(namespace, candidate, c) }
+            guard var current = found else {
                 throw BerthError.notFound("image \"\(name)\" not found in namespace \"\(namespace)\"")
             }
             if mask.isEmpty || mask.contains("labels") {

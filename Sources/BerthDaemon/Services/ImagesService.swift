@@ -69,13 +69,14 @@ struct ImagesService: Sendable {
         let snapshotter = p.unpack == false ? nil : try snapshotters.get(p.snapshotter)
         let fd = try openForReading(p.path)
         defer { close(fd) }
+        // What the archive held that no kept image uses (other platforms), or everything
+        // a failed import stored, goes in the collection that follows.
+        defer { gc.schedule() }
         let importer = ImageImporter(images: images, content: content, leases: leases)
         let result = try importer.importArchive(from: fd, options: .init(
             namespace: ns, rootfsTar: p.rootfsTar == true, name: p.name, allPlatforms: p.allPlatforms == true,
             snapshotter: snapshotter, labels: p.labels ?? [:]))
         for (image, created) in result.images { publish(ns, image, created: created) }
-        // What the archive held that no kept image uses (other platforms) goes now.
-        gc.schedule()
         return ImportImagesResponse(images: result.images.map(\.image), bytesRead: result.bytesRead, blobsStored: result.blobsStored,
                                     layersUnpacked: result.layersUnpacked, layersReused: result.layersReused)
     }
