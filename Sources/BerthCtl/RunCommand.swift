@@ -39,8 +39,11 @@ struct RunCommand: AsyncParsableCommand {
         let logPath = try logURI.map(parseLogURI)
         let status: Int32 = try await globals.withClient { client in
             var image: ResolvedImage?
+            var storedName: String?
             if let imageName {
-                image = try await client.call(API.imagesGet, GetImageRequest(namespace: namespace, name: imageName, resolve: true, snapshotter: snapshotter)).resolved
+                let found = try await client.call(API.imagesGet, GetImageRequest(namespace: namespace, name: imageName, resolve: true, snapshotter: snapshotter))
+                image = found.resolved
+                storedName = found.image.name
                 guard image?.unpacked == true else {
                     throw ValidationError("image \(imageName) is not unpacked in \(snapshotter): import it again with --snapshotter \(snapshotter)")
                 }
@@ -54,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
             var container = Container(id: id, runtime: .init(name: specOptions.runtime), spec: spec, labels: labels)
             if let image, let imageName {
                 // The container's own writable layer on the image's top layer, as ctr's.
-                container.image = imageName
+                container.image = storedName ?? imageName
                 container.snapshotter = snapshotter
                 container.snapshotKey = id
                 try await client.call(API.snapshotsPrepare, PrepareSnapshotRequest(snapshotter: snapshotter, namespace: namespace, key: id,

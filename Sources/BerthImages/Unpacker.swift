@@ -57,7 +57,10 @@ public struct Unpacker: Sendable {
         for (index, layer) in manifest.layers.enumerated() {
             let chainID = chain[index]
             let parent = index == 0 ? nil : chain[index - 1]
-            if let info = try? snapshotter.stat(namespace: content.namespace, key: chainID), info.kind == .committed {
+            if let info = try? snapshotter.stat(namespace: content.namespace, key: chainID) {
+                guard info.kind == .committed else {
+                    throw BerthError.failedPrecondition("snapshot \"\(chainID)\" exists and is \(info.kind.rawValue), not committed: cannot unpack onto it")
+                }
                 try track(chainID)
                 result.reused += 1
                 continue
@@ -97,6 +100,11 @@ public struct Unpacker: Sendable {
                 try snapshotter.commit(namespace: content.namespace, name: chainID, key: key, labels: [:])
             } catch let error as BerthError where error.kind == .alreadyExists {
                 try? snapshotter.remove(namespace: content.namespace, key: key)
+                // Another unpack committed this chain first: reuse it. An *active*
+                // snapshot that happens to have the chain ID as its key is no parent.
+                guard (try? snapshotter.stat(namespace: content.namespace, key: chainID))?.kind == .committed else {
+                    throw BerthError.failedPrecondition("snapshot \"\(chainID)\" exists and is not committed: cannot unpack onto it")
+                }
                 try track(chainID)
                 return false
             }
