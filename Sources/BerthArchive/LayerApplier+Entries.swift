@@ -117,7 +117,7 @@ final class Extractor {
     func openParent() throws -> Int32 {
         try path.withNames { parent, _ in
             guard let parent else { return root.fd }
-            let fd = root.open(parent, BERTH_ARCHIVE_O_PATH | O_DIRECTORY)
+            let fd = root.open(parent, BERTH_AR_O_PATH | O_DIRECTORY)
             if fd >= 0 { return fd }
             guard -fd == ENOENT else { throw failure(-fd, "open parent directory") }
             return try root.openDirectory(creating: String(cString: parent))
@@ -216,7 +216,7 @@ final class Extractor {
         if linkPath.bytes == path.bytes { return }
         let targetParent = try linkPath.withNames { targetParent, _ in
             guard let targetParent else { return root.fd }
-            let fd = root.open(targetParent, BERTH_ARCHIVE_O_PATH | O_DIRECTORY)
+            let fd = root.openExistingDirectory(String(cString: targetParent))
             guard fd >= 0 else { throw linkFailure(-fd) }
             return fd
         }
@@ -272,7 +272,7 @@ final class Extractor {
             path.clean(directory)
             var times = entryTimes
             try path.withNames { parent, base in
-                let fd = parent.map { root.open($0, BERTH_ARCHIVE_O_PATH | O_DIRECTORY) } ?? root.fd
+                let fd = parent.map { root.open($0, BERTH_AR_O_PATH | O_DIRECTORY) } ?? root.fd
                 // Gone, or no longer a directory's parent: a later entry replaced it.
                 if fd < 0 && (-fd == ENOENT || -fd == ENOTDIR) { return }
                 guard fd >= 0 else { throw failure(-fd, "open parent directory") }

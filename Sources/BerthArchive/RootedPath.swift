@@ -106,7 +106,7 @@ final class RootDirectory {
     private let kernelPath: String
 
     init(path: String) throws {
-        let fd = Glibc.open(path, BERTH_ARCHIVE_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        let fd = Glibc.open(path, BERTH_AR_O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError.io(errno, "open layer root \(path)") }
         self.fd = fd
         do {
@@ -119,7 +119,7 @@ final class RootDirectory {
 
     deinit { close(fd) }
 
-    static let resolve = UInt64(BERTH_RESOLVE_IN_ROOT | BERTH_RESOLVE_NO_MAGICLINKS)
+    static let resolve = UInt64(BERTH_AR_RESOLVE_IN_ROOT | BERTH_AR_RESOLVE_NO_MAGICLINKS)
 
     /// openat2 of the cleaned relative `path` inside the root: a descriptor or -errno.
     func open(_ path: UnsafePointer<CChar>, _ flags: Int32) -> Int32 {
@@ -141,14 +141,14 @@ final class RootDirectory {
         var components = CleanPath.components(path)
         var symlinks = 0
         for _ in 0..<4096 {
-            let whole = open(components, BERTH_ARCHIVE_O_PATH | O_DIRECTORY)
+            let whole = open(components, BERTH_AR_O_PATH | O_DIRECTORY)
             if whole >= 0 { return whole }
             guard -whole == ENOENT, !components.isEmpty else { throw ArchiveError.io(-whole, "open directory \(path)") }
             // The deepest ancestor that exists; components[depth] is missing below it.
             var depth = components.count - 1
             var parent = fd
             while depth > 0 {
-                let candidate = open(components[0..<depth], BERTH_ARCHIVE_O_PATH | O_DIRECTORY)
+                let candidate = open(components[0..<depth], BERTH_AR_O_PATH | O_DIRECTORY)
                 if candidate >= 0 { parent = candidate; break }
                 guard -candidate == ENOENT else { throw ArchiveError.io(-candidate, "open directory \(path)") }
                 depth -= 1
@@ -166,6 +166,48 @@ final class RootDirectory {
             components = CleanPath.components(base + "/" + target) + components[(depth + 1)...]
         }
         throw ArchiveError.io(ELOOP, "mkdir \(path)")
+    }
+
+    /// Opens the existing directory `path` as `O_PATH`, or returns -errno. Tries the kernel's
+    /// resolution first; when that fails with ENOENT, resolves as containerd's `fs.RootPath`
+    /// does and tries again: symlink targets are cleaned lexically, so `up/../../etc`
+    /// names `etc` even though `up` does not exist, which the kernel would refuse.
+    func openExistingDirectory(_ path: String) -> Int32 {
+        let fd = open(path, BERTH_AR_O_PATH | O_DIRECTORY)
+        guard -fd == ENOENT, let lexical = try? rootPath(path), lexical != path else { return fd }
+        return open(CleanPath.components(lexical), BERTH_AR_O_PATH | O_DIRECTORY)
+    }
+
+    /// `path` with every symlink in it resolved inside the root, lexically: containerd's
+    /// `fs.RootPath`. Components that do not exist are kept as named. Each lookup is an
+    /// `openat2` from the root, and the result is only ever opened with `openat2` again.
+    func rootPath(_ path: String) throws -> String {
+        var pending = CleanPath.components(path)
+        var resolved: [String] = []
+        var symlinks = 0
+        var index = 0
+        while index < pending.count {
+            let component = pending[index]
+            index += 1
+            let directory = open(resolved, BERTH_AR_O_PATH | O_DIRECTORY)
+            guard directory >= 0 else {
+                resolved.append(contentsOf: pending[(index - 1)...])
+                break
+            }
+            let target = try? RootDirectory.readLink(at: directory, component)
+            close(directory)
+            guard let target else {
+                resolved.append(component)
+                continue
+            }
+            symlinks += 1
+            guard symlinks <= 255 else { throw ArchiveError.io(ELOOP, "resolve \(path)") }
+            let base = target.hasPrefix("/") ? "" : resolved.joined(separator: "/")
+            pending = CleanPath.components(base + "/" + target) + pending[index...]
+            resolved = []
+            index = 0
+        }
+        return resolved.joined(separator: "/")
     }
 
     /// Where `descriptor` (a directory inside the root) is, relative to the root.

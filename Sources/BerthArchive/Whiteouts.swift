@@ -102,7 +102,7 @@ extension Extractor {
     func openParentIfPresent() throws -> Int32? {
         try path.withNames { parent, _ in
             guard let parent else { return root.fd }
-            let fd = root.open(parent, BERTH_ARCHIVE_O_PATH | O_DIRECTORY)
+            let fd = root.openExistingDirectory(String(cString: parent))
             if fd >= 0 { return fd }
             if -fd == ENOENT || -fd == ENOTDIR { return nil }
             throw failure(-fd, "open parent directory")

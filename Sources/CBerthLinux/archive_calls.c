@@ -9,12 +9,12 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
-_Static_assert(BERTH_ARCHIVE_O_PATH == O_PATH, "O_PATH");
-_Static_assert(BERTH_AT_EMPTY_PATH == AT_EMPTY_PATH, "AT_EMPTY_PATH");
-_Static_assert(BERTH_RESOLVE_NO_MAGICLINKS == RESOLVE_NO_MAGICLINKS, "RESOLVE_NO_MAGICLINKS");
-_Static_assert(BERTH_RESOLVE_NO_SYMLINKS == RESOLVE_NO_SYMLINKS, "RESOLVE_NO_SYMLINKS");
-_Static_assert(BERTH_RESOLVE_BENEATH == RESOLVE_BENEATH, "RESOLVE_BENEATH");
-_Static_assert(BERTH_RESOLVE_IN_ROOT == RESOLVE_IN_ROOT, "RESOLVE_IN_ROOT");
+_Static_assert(BERTH_AR_O_PATH == O_PATH, "O_PATH");
+_Static_assert(BERTH_AR_AT_EMPTY_PATH == AT_EMPTY_PATH, "AT_EMPTY_PATH");
+_Static_assert(BERTH_AR_RESOLVE_NO_MAGICLINKS == RESOLVE_NO_MAGICLINKS, "RESOLVE_NO_MAGICLINKS");
+_Static_assert(BERTH_AR_RESOLVE_NO_SYMLINKS == RESOLVE_NO_SYMLINKS, "RESOLVE_NO_SYMLINKS");
+_Static_assert(BERTH_AR_RESOLVE_BENEATH == RESOLVE_BENEATH, "RESOLVE_BENEATH");
+_Static_assert(BERTH_AR_RESOLVE_IN_ROOT == RESOLVE_IN_ROOT, "RESOLVE_IN_ROOT");
 
 int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
     struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};

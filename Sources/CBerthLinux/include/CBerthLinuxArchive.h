@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BERTH_ARCHIVE_O_PATH                0x200000
-#define BERTH_AT_EMPTY_PATH         0x1000
-#define BERTH_RESOLVE_NO_MAGICLINKS 0x02
-#define BERTH_RESOLVE_NO_SYMLINKS   0x04
-#define BERTH_RESOLVE_BENEATH       0x08
-#define BERTH_RESOLVE_IN_ROOT       0x10
+#define BERTH_AR_O_PATH                0x200000
+#define BERTH_AR_AT_EMPTY_PATH         0x1000
+#define BERTH_AR_RESOLVE_NO_MAGICLINKS 0x02
+#define BERTH_AR_RESOLVE_NO_SYMLINKS   0x04
+#define BERTH_AR_RESOLVE_BENEATH       0x08
+#define BERTH_AR_RESOLVE_IN_ROOT       0x10
 
 /// openat2(2): `path` resolved from `dirfd` with `resolve` (RESOLVE_*). fd or -errno.
 int berth_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
