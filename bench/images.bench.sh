@@ -8,8 +8,8 @@
 # deb.debian.org, or set DEBOOTSTRAP_MIRROR). From it, two OCI image layout tars:
 #   debian-1   one gzip layer: the whole root file system
 #   debian-5   five gzip layers (the rest, /usr/lib, the rest of /usr, /var, /etc)
-# Each run, one after the other on the same machine, into a namespace of its own so
-# nothing is reused:
+# Each run, one after the other on the same machine (the order rotating from run to
+# run), into a namespace of its own so nothing is reused:
 #   berthctl images import  (store + verify + unpack into overlayfs, one RPC)
 #   ctr images import       (containerd 1.6: store + unpack into overlayfs)
 #   tar -xzf LAYER -C DIR   (every layer in order into an empty directory), and the
@@ -19,7 +19,7 @@
 # Printed: the median of $IMAGE_RUNS runs of each, and the ratios the goal is
 # stated in (berth / tar, berth / containerd).
 
-: "${IMAGE_RUNS:=3}"
+: "${IMAGE_RUNS:=5}"
 : "${BENCH_IMAGE_CACHE:=/var/cache/berth-bench}"
 : "${DEBOOTSTRAP_MIRROR:=http://deb.debian.org/debian}"
 
@@ -114,29 +114,43 @@ run_set() {
     local name="$1"
     shift
     local -a parts=("$@")
-    local i t0 dir berth=() ctrd=() tarx=() tars=() gz=()
+    local i k t0 dir berth=() ctrd=() tarx=() tars=() gz=()
+    # One step of a run; the order rotates from run to run, so none always follows the
+    # deletions of another (ext4's inode allocator slows down right after many).
+    step() {
+        case "$1" in
+        berth)
+            sync
+            t0=$(now_ms)
+            "$BCTL" -a "$BERTH_SOCK" -n "b-$name-$i" images import "$BENCH_DIR/$name.tar" >/dev/null
+            berth+=($(($(now_ms) - t0)))
+            ;;
+        ctr)
+            sync
+            t0=$(now_ms)
+            "${CTR[@]}" -n "c-$name-$i" images import "$BENCH_DIR/$name.tar" >/dev/null
+            ctrd+=($(($(now_ms) - t0)))
+            ;;
+        tar)
+            sync
+            dir="$BENCH_DIR/x-$name-$i"
+            mkdir "$dir"
+            t0=$(now_ms)
+            for p in "${parts[@]}"; do tar -xzf "$p" -C "$dir"; done
+            tarx+=($(($(now_ms) - t0)))
+            sync
+            tars+=($(($(now_ms) - t0)))
+            ;;
+        esac
+    }
+    local -a order=(berth ctr tar)
     for ((i = 0; i < IMAGE_RUNS; i++)); do
-        sync
-        t0=$(now_ms)
-        "$BCTL" -a "$BERTH_SOCK" -n "b-$name-$i" images import "$BENCH_DIR/$name.tar" >/dev/null
-        berth+=($(($(now_ms) - t0)))
-        sync
-        t0=$(now_ms)
-        "${CTR[@]}" -n "c-$name-$i" images import "$BENCH_DIR/$name.tar" >/dev/null
-        ctrd+=($(($(now_ms) - t0)))
-        sync
-        dir="$BENCH_DIR/x-$name-$i"
-        mkdir "$dir"
-        t0=$(now_ms)
-        for p in "${parts[@]}"; do tar -xzf "$p" -C "$dir"; done
-        tarx+=($(($(now_ms) - t0)))
-        sync
-        tars+=($(($(now_ms) - t0)))
-        rm -rf "$dir"
+        for ((k = 0; k < 3; k++)); do step "${order[$(((i + k) % 3))]}"; done
         t0=$(now_ms)
         for p in "${parts[@]}"; do gzip -dc "$p" >/dev/null; done
         gz+=($(($(now_ms) - t0)))
     done
+    rm -rf "$BENCH_DIR"/x-"$name"-*
     local mb mc mt mts mg
     mb=$(printf '%s\n' "${berth[@]}" | median)
     mc=$(printf '%s\n' "${ctrd[@]}" | median)
