@@ -43,6 +43,9 @@ public struct GarbageCollector: Sendable {
         var label: String { type == "content" ? "content \(id)" : "snapshot \(type.dropFirst("snapshots/".count))/\(id)" }
     }
 
+    /// Seconds after its last write an unleased ingest is removed.
+    public static let ingestExpiry = 86400
+
     public func collect(dryRun: Bool) throws -> GCResponse {
         var removed: [GCResource] = []
         var kept: [GCKept] = []
@@ -59,6 +62,15 @@ public struct GarbageCollector: Sendable {
         let orphans = try content.blobsOnDisk().filter { !rows.contains($0.string) && !leased.contains($0.string) }
         if !dryRun {
             for digest in orphans { try content.removeBlobIfUnreferenced(digest) }
+            // Ingests nobody wrote to for a day (an interrupted import or push), unless a
+            // lease names them (`ingests`, `namespace/ref`). A day is containerd's default.
+            var keeping: Set<String> = []
+            for (namespace, resources) in try leases.allProtectedResources() {
+                for r in resources where r.type == "ingests" { keeping.insert(namespace + "/" + r.id) }
+            }
+            for stale in try content.cleanupIngests(olderThan: Self.ingestExpiry, keeping: keeping) {
+                removed.append(GCResource(namespace: stale.namespace, type: "ingests", id: stale.ref))
+            }
         }
         return GCResponse(removed: removed, kept: dryRun ? kept : nil, orphanBlobs: orphans.map(\.string), dryRun: dryRun)
     }

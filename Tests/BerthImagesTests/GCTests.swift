@@ -160,4 +160,30 @@ struct GCTests {
             #expect(result.removed.allSatisfy { r in !kept.contains { $0.resource == r } })
         }
     }
+
+    @Test("gc removes an ingest untouched for a day unless a lease names it, and keeps a fresh one")
+    func staleIngests() throws {
+        try withFixture { f in
+            for ref in ["stale", "leased", "fresh"] {
+                let w = try f.content.writer(namespace: f.namespace, ref: ref)
+                try w.write(Array("half of a blob".utf8))
+                w.close()
+            }
+            // Age two ingests by their data file's modification time.
+            for status in try f.content.listStatuses(namespace: f.namespace) where status.ref != "fresh" {
+                for entry in f.ingests() {
+                    let data = f.contentRoot + "/ingest/" + entry + "/data"
+                    let ref = text(f.contentRoot + "/ingest/" + entry + "/ref")
+                    guard ref == status.ref else { continue }
+                    var times = [timespec(tv_sec: time(nil) - 2 * 86400, tv_nsec: 0), timespec(tv_sec: time(nil) - 2 * 86400, tv_nsec: 0)]
+                    #expect(utimensat(AT_FDCWD, data, &times, 0) == 0)
+                }
+            }
+            let lease = try f.leases.create(namespace: f.namespace)
+            try f.leases.addResource(namespace: f.namespace, id: lease.id, resource: LeaseResource(id: "leased", type: "ingests"))
+            let result = try f.collector.collect(dryRun: false)
+            #expect(result.removed.filter { $0.type == "ingests" }.map(\.id) == ["stale"])
+            #expect(Set(try f.content.listStatuses(namespace: f.namespace).map(\.ref)) == ["leased", "fresh"])
+        }
+    }
 }
