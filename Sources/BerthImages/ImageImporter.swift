@@ -10,6 +10,7 @@ import BerthAPI
 import BerthArchive
 import BerthContent
 import BerthDigest
+import BerthEvents
 import BerthOCI
 import BerthSnapshots
 import BerthSystem
@@ -25,11 +26,14 @@ public struct ImageImporter: Sendable {
     public let images: ImageStore
     public let content: ContentStore
     public let leases: LeaseStore
+    /// Where the unpack's `/snapshot/*` events go (none: not published).
+    public let events: (any EventPublisher)?
 
-    public init(images: ImageStore, content: ContentStore, leases: LeaseStore) {
+    public init(images: ImageStore, content: ContentStore, leases: LeaseStore, events: (any EventPublisher)? = nil) {
         self.images = images
         self.content = content
         self.leases = leases
+        self.events = events
     }
 
     public struct Options: Sendable {
@@ -109,7 +113,7 @@ public struct ImageImporter: Sendable {
             var done: Set<String> = []
             for found in work.found where done.insert(found.target.digest).inserted {
                 guard let resolved = try ImageResolver(access: access).resolve(found.target, platform: options.platform, required: false) else { continue }
-                let unpacker = Unpacker(content: access, snapshotter: snapshotter) { key in
+                let unpacker = Unpacker(content: access, snapshotter: snapshotter, events: events) { key in
                     try leases.addResource(namespace: options.namespace, id: lease.id, resource: LeaseResource(id: key, type: "snapshots/" + snapshotter.name))
                 }
                 let result = try unpacker.unpack(manifest: resolved.manifest, config: resolved.config)

@@ -5,6 +5,7 @@ import BerthAPI
 import BerthArchive
 import BerthContent
 import BerthDigest
+import BerthEvents
 import BerthOCI
 import BerthSnapshots
 
@@ -23,6 +24,9 @@ public struct Unpacker: Sendable {
     let snapshotter: any Snapshotter
     /// Called with every snapshot key created, so the caller's lease protects it.
     let track: @Sendable (String) throws -> Void
+    /// Where `/snapshot/prepare`, `/snapshot/commit` and `/snapshot/remove` of the
+    /// unpack go, as containerd's snapshot service publishes them during an unpack.
+    let events: (any EventPublisher)?
 
     public struct Result: Sendable, Equatable {
         public var chainIDs: [String]
@@ -30,9 +34,11 @@ public struct Unpacker: Sendable {
         public var reused: Int
     }
 
-    init(content: ContentAccess, snapshotter: any Snapshotter, track: @escaping @Sendable (String) throws -> Void = { _ in }) {
+    init(content: ContentAccess, snapshotter: any Snapshotter, events: (any EventPublisher)? = nil,
+         track: @escaping @Sendable (String) throws -> Void = { _ in }) {
         self.content = content
         self.snapshotter = snapshotter
+        self.events = events
         self.track = track
     }
 
@@ -82,7 +88,9 @@ public struct Unpacker: Sendable {
     private func apply(_ layer: Descriptor, diffID: String, chainID: String, parent: String?) throws -> Bool {
         let digest = try ContentAccess.digest(layer.digest)
         let key = "extract-\(Self.randomSuffix()) \(chainID)"
-        let mounts = try snapshotter.prepare(namespace: content.namespace, key: key, parent: parent, labels: [:])
+        let ns = content.namespace
+        let mounts = try snapshotter.prepare(namespace: ns, key: key, parent: parent, labels: [:])
+        events?.publish(EventTopics.snapshotPrepare, namespace: ns, SnapshotPrepareEvent(key: key, parent: parent ?? "", snapshotter: snapshotter.name))
         do {
             try track(key)
             let directory = try Self.applyDirectory(mounts)
@@ -99,7 +107,7 @@ public struct Unpacker: Sendable {
             do {
                 try snapshotter.commit(namespace: content.namespace, name: chainID, key: key, labels: [:])
             } catch let error as BerthError where error.kind == .alreadyExists {
-                try? snapshotter.remove(namespace: content.namespace, key: key)
+                removeExtract(key)
                 // Another unpack committed this chain first: reuse it. An *active*
                 // snapshot that happens to have the chain ID as its key is no parent.
                 guard (try? snapshotter.stat(namespace: content.namespace, key: chainID))?.kind == .committed else {
@@ -108,12 +116,18 @@ public struct Unpacker: Sendable {
                 try track(chainID)
                 return false
             }
+            events?.publish(EventTopics.snapshotCommit, namespace: ns, SnapshotCommitEvent(key: key, name: chainID, snapshotter: snapshotter.name))
             try track(chainID)
             return true
         } catch {
-            try? snapshotter.remove(namespace: content.namespace, key: key)
+            removeExtract(key)
             throw error
         }
+    }
+
+    private func removeExtract(_ key: String) {
+        guard (try? snapshotter.remove(namespace: content.namespace, key: key)) != nil else { return }
+        events?.publish(EventTopics.snapshotRemove, namespace: content.namespace, SnapshotRemoveEvent(key: key, snapshotter: snapshotter.name))
     }
 
     /// The directory a layer is written into: a bind mount's source, or an overlay's

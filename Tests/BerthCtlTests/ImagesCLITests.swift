@@ -24,6 +24,12 @@ struct ImagesCLITests {
             #expect(imported.stdout.hasPrefix("example.com/tools/sh:1\tsha256:"), "\(imported)")
             let created = try await collectEvents(daemon.address, filters: [#"topic=="/images/create""#]) { _ in true }
             #expect(created.first?.payload["name"] == .string("example.com/tools/sh:1"), "\(created)")
+            // The unpack shows as containerd's does: an extract snapshot prepared, then
+            // committed under the layer's chain ID.
+            let unpacked = try await collectEvents(daemon.address, filters: [#"topic~="^/snapshot/(prepare|commit)$""#]) { $0.topic == "/snapshot/commit" }
+            #expect(unpacked.map(\.topic) == ["/snapshot/prepare", "/snapshot/commit"], "\(unpacked)")
+            if case let .string(key)? = unpacked.first?.payload["key"] { #expect(key.hasPrefix("extract-")) }
+            if case let .string(name)? = unpacked.last?.payload["name"] { #expect(name.hasPrefix("sha256:")) }
 
             let first = try await berthctl("run", "--rm", "example.com/tools/sh:1", "c1", address: daemon.address)
             #expect(first.status == 0, "\(first)")

@@ -72,7 +72,7 @@ struct ImagesService: Sendable {
         // What the archive held that no kept image uses (other platforms), or everything
         // a failed import stored, goes in the collection that follows.
         defer { gc.schedule() }
-        let importer = ImageImporter(images: images, content: content, leases: leases)
+        let importer = ImageImporter(images: images, content: content, leases: leases, events: events)
         let result = try importer.importArchive(from: fd, options: .init(
             namespace: ns, rootfsTar: p.rootfsTar == true, name: p.name, allPlatforms: p.allPlatforms == true,
             snapshotter: snapshotter, labels: p.labels ?? [:]))
