@@ -195,25 +195,43 @@ final class DecompressPipe: @unchecked Sendable {
             return fail(reader.failure ?? ArchiveError.fromArchive(archive, "layer is empty or not tar, gzip or zstd"))
         }
         var total: Int64 = 0
-        while true {
+        var block: UnsafeRawPointer?
+        var blockSize = 0
+        var blockUsed = 0
+        var offset: la_int64_t = 0
+        var ended = false
+        while !ended {
             guard let index = takeFree() else { return }
-            let n = archive_read_data(archive, buffers[index], Self.bufferSize)
-            if n <= 0 {
-                giveBack(index)
-                if n < 0 { return fail(reader.failure ?? ArchiveError.fromArchive(archive, "decompressing layer")) }
-                return locked {
-                    finished = true
-                    pthread_cond_broadcast(changed)
+            // Fill the buffer from libarchive's blocks (archive_read_data would wait for a
+            // whole buffer even when the source has stalled), and hand it over when full,
+            // at the end, or when the source's last read came back short: a pipe with
+            // nothing more for now, whose data the extractor should not wait on.
+            var filledBytes = 0
+            while filledBytes < Self.bufferSize {
+                if blockUsed == blockSize {
+                    let rc = archive_read_data_block(archive, &block, &blockSize, &offset)
+                    if rc == ARCHIVE_EOF { ended = true; break }
+                    guard rc >= ARCHIVE_WARN else {
+                        giveBack(index)
+                        return fail(reader.failure ?? ArchiveError.fromArchive(archive, "decompressing layer"))
+                    }
+                    blockUsed = 0
                 }
+                let n = min(blockSize - blockUsed, Self.bufferSize - filledBytes)
+                if n > 0 { memcpy(buffers[index] + filledBytes, block! + blockUsed, n) }
+                blockUsed += n
+                filledBytes += n
+                if reader.lastReadShort && blockUsed == blockSize { break }
             }
-            total += Int64(n)
+            total += Int64(filledBytes)
             if total > limit {
                 giveBack(index)
                 return fail(ArchiveError(.limitExceeded, "layer is over \(limit) bytes uncompressed"))
             }
-            hasher.update(UnsafeRawBufferPointer(start: buffers[index], count: n))
+            hasher.update(UnsafeRawBufferPointer(start: buffers[index], count: filledBytes))
             locked {
-                filled.append((index, n))
+                if filledBytes > 0 { filled.append((index, filledBytes)) } else { free.append(index) }
+                if ended { finished = true }
                 pthread_cond_broadcast(changed)
             }
         }
@@ -227,6 +245,8 @@ private final class SourceReader {
     let cancelEvent: Int32
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 4096)
     var failure: ArchiveError?
+    /// Whether the last read returned less than asked: the source has nothing more for now.
+    var lastReadShort = false
 
     init(fd: Int32, cancelEvent: Int32) {
         self.fd = fd
@@ -255,6 +275,7 @@ private final class SourceReader {
                 failure = ArchiveError(.io, "read layer: \(String(cString: strerror(errno)))")
                 return -1
             }
+            lastReadShort = n < 1 << 20
             out?.pointee = UnsafeRawPointer(buffer)
             return n
         }

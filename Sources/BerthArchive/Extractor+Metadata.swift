@@ -63,13 +63,17 @@ extension Extractor {
         var size = 0
         while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK, let name {
             if strncmp(name, "trusted.overlay.", 16) == 0 {
-                skipped.append("\(path.string): xattr \(String(cString: name)) (overlayfs's own)")
+                // libarchive lists an xattr twice when the tar has both its SCHILY and
+                // LIBARCHIVE records: note it once.
+                let note = "\(path.string): xattr \(String(cString: name)) (overlayfs's own)"
+                if skipped.last != note { skipped.append(note) }
                 continue
             }
             let rc = set(name, value, size)
             if rc == 0 { continue }
             if -rc == EOPNOTSUPP || (-rc == EPERM && strncmp(name, "security.", 9) == 0) {
-                skipped.append("\(path.string): xattr \(String(cString: name)) (\(String(cString: strerror(-rc))))")
+                let note = "\(path.string): xattr \(String(cString: name)) (\(String(cString: strerror(-rc))))"
+                if skipped.last != note { skipped.append(note) }
                 continue
             }
             throw failure(-rc, "set xattr \(String(cString: name))")

@@ -101,20 +101,11 @@ struct CleanPath {
 /// No resolved descriptor outlives the entry it was opened for.
 final class RootDirectory {
     let fd: Int32
-    /// The root as the kernel names it (`/proc/self/fd`), to read back where a
-    /// descriptor inside it points.
-    private let kernelPath: String
 
     init(path: String) throws {
         let fd = Glibc.open(path, BERTH_AR_O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError.io(errno, "open layer root \(path)") }
         self.fd = fd
-        do {
-            kernelPath = try RootDirectory.readLink("/proc/self/fd/\(fd)")
-        } catch {
-            close(fd)
-            throw error
-        }
     }
 
     deinit { close(fd) }
@@ -128,99 +119,71 @@ final class RootDirectory {
 
     /// Opens the directory at `path` (cleaned, relative) as `O_PATH`, creating what is
     /// missing with mode 0755 as `mkdir -p` would, and as containerd does for entries whose
-    /// parents the layer does not list. A dangling symlink on the way is followed to where
-    /// it points inside the root, and that directory is created (containerd's `RootPath`
-    /// then `MkdirAll`). Every step is an `openat2` from the root and a `mkdirat` in a
-    /// directory opened that way, so no step leaves the root.
-    /// openat2 of a cleaned path held as components; none is the root itself.
-    private func open(_ components: some Collection<String>, _ flags: Int32) -> Int32 {
-        open(components.isEmpty ? "." : components.joined(separator: "/"), flags)
-    }
-
+    /// parents the layer does not list. Symlinks on the way, dangling ones included, are
+    /// followed to where they point inside the root (containerd's `RootPath`, then
+    /// `MkdirAll`). The caller closes the result unless it is `fd`.
     func openDirectory(creating path: String) throws -> Int32 {
-        var components = CleanPath.components(path)
-        var symlinks = 0
-        for _ in 0..<4096 {
-            let whole = open(components, BERTH_AR_O_PATH | O_DIRECTORY)
-            if whole >= 0 { return whole }
-            guard -whole == ENOENT, !components.isEmpty else { throw ArchiveError.io(-whole, "open directory \(path)") }
-            // The deepest ancestor that exists; components[depth] is missing below it.
-            var depth = components.count - 1
-            var parent = fd
-            while depth > 0 {
-                let candidate = open(components[0..<depth], BERTH_AR_O_PATH | O_DIRECTORY)
-                if candidate >= 0 { parent = candidate; break }
-                guard -candidate == ENOENT else { throw ArchiveError.io(-candidate, "open directory \(path)") }
-                depth -= 1
-            }
-            defer { if parent != fd { close(parent) } }
-            if mkdirat(parent, components[depth], 0o755) == 0 { continue }
-            guard errno == EEXIST else { throw ArchiveError.io(errno, "mkdir \(path)") }
-            // It exists but cannot be opened as a directory: a symlink to nothing (yet).
-            guard let target = try? RootDirectory.readLink(at: parent, components[depth]) else {
-                throw ArchiveError.io(ENOTDIR, "mkdir \(path)")
-            }
-            symlinks += 1
-            guard symlinks <= 40 else { throw ArchiveError.io(ELOOP, "mkdir \(path)") }
-            let base = target.hasPrefix("/") ? "" : try lexicalPath(of: parent)
-            components = CleanPath.components(base + "/" + target) + components[(depth + 1)...]
-        }
-        throw ArchiveError.io(ELOOP, "mkdir \(path)")
+        let result = try walk(path, create: true)
+        guard result >= 0 else { throw ArchiveError.io(-result, "mkdir \(path)") }
+        return result
     }
 
     /// Opens the existing directory `path` as `O_PATH`, or returns -errno. Tries the kernel's
     /// resolution first; when that fails with ENOENT, resolves as containerd's `fs.RootPath`
-    /// does and tries again: symlink targets are cleaned lexically, so `up/../../etc`
-    /// names `etc` even though `up` does not exist, which the kernel would refuse.
+    /// does: symlink targets are cleaned lexically, so `up/../../etc` names `etc` even
+    /// though `up` does not exist, which the kernel would refuse.
     func openExistingDirectory(_ path: String) -> Int32 {
         let fd = open(path, BERTH_AR_O_PATH | O_DIRECTORY)
-        guard -fd == ENOENT, let lexical = try? rootPath(path), lexical != path else { return fd }
-        return open(CleanPath.components(lexical), BERTH_AR_O_PATH | O_DIRECTORY)
+        guard -fd == ENOENT else { return fd }
+        return (try? walk(path, create: false)) ?? fd
     }
 
-    /// `path` with every symlink in it resolved inside the root, lexically: containerd's
-    /// `fs.RootPath`. Components that do not exist are kept as named. Each lookup is an
-    /// `openat2` from the root, and the result is only ever opened with `openat2` again.
-    func rootPath(_ path: String) throws -> String {
-        var pending = CleanPath.components(path)
-        var resolved: [String] = []
+    /// Walks `path` one component at a time from the root: each step an `openat2` of a
+    /// single name below a directory already reached, refusing symlinks
+    /// (`RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH`); a symlink met is read and its target
+    /// spliced into the remaining path, cleaned lexically relative to where it sits (an
+    /// absolute target restarts from the root), at most 40 times. Missing directories are
+    /// made when `create`. Linear in the path's length, unlike opening each prefix from
+    /// the root. Returns an `O_PATH` descriptor (`fd` itself for the root) or -errno.
+    private func walk(_ path: String, create: Bool) throws -> Int32 {
+        var components = CleanPath.components(path)
         var symlinks = 0
+        var current = fd
         var index = 0
-        while index < pending.count {
-            let component = pending[index]
-            index += 1
-            let directory = open(resolved, BERTH_AR_O_PATH | O_DIRECTORY)
-            guard directory >= 0 else {
-                resolved.append(contentsOf: pending[(index - 1)...])
-                break
-            }
-            let target = try? RootDirectory.readLink(at: directory, component)
-            close(directory)
-            guard let target else {
-                resolved.append(component)
+        defer { if current != fd { close(current) } }
+        let step = UInt64(BERTH_AR_RESOLVE_NO_SYMLINKS | BERTH_AR_RESOLVE_BENEATH | BERTH_AR_RESOLVE_NO_MAGICLINKS)
+        let flags = UInt64(UInt32(bitPattern: BERTH_AR_O_PATH | O_DIRECTORY | O_CLOEXEC))
+        var attempts = 0
+        while index < components.count {
+            attempts += 1
+            guard attempts < 1 << 16 else { return -ELOOP }
+            let name = components[index]
+            let next = berth_openat2(current, name, flags, 0, step)
+            if next >= 0 {
+                if current != fd { close(current) }
+                current = next
+                index += 1
                 continue
             }
-            symlinks += 1
-            guard symlinks <= 255 else { throw ArchiveError.io(ELOOP, "resolve \(path)") }
-            let base = target.hasPrefix("/") ? "" : resolved.joined(separator: "/")
-            pending = CleanPath.components(base + "/" + target) + pending[index...]
-            resolved = []
-            index = 0
+            switch -next {
+            case ENOENT where create:
+                if mkdirat(current, name, 0o755) != 0 && errno != EEXIST { return -errno }
+            case ELOOP:
+                guard let target = try? RootDirectory.readLink(at: current, name) else { return -ELOOP }
+                symlinks += 1
+                guard symlinks <= 40 else { return -ELOOP }
+                let base = target.hasPrefix("/") ? "" : components[0..<index].joined(separator: "/")
+                components = CleanPath.components(base + "/" + target) + components[(index + 1)...]
+                if current != fd { close(current) }
+                current = fd
+                index = 0
+            default:
+                return next
+            }
         }
-        return resolved.joined(separator: "/")
-    }
-
-    /// Where `descriptor` (a directory inside the root) is, relative to the root.
-    func lexicalPath(of descriptor: Int32) throws -> String {
-        let path = try RootDirectory.readLink("/proc/self/fd/\(descriptor)")
-        if path == kernelPath { return "" }
-        let prefix = kernelPath == "/" ? "/" : kernelPath + "/"
-        guard path.hasPrefix(prefix) else { throw ArchiveError(.unsafeEntry, "\(path) is outside the layer root") }
-        return String(path.dropFirst(prefix.count))
-    }
-
-    static func readLink(_ path: String) throws -> String {
-        try readLink(at: AT_FDCWD, path)
+        let result = current
+        current = fd
+        return result
     }
 
     static func readLink(at directory: Int32, _ name: String) throws -> String {

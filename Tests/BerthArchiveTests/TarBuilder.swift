@@ -52,12 +52,13 @@ struct TarEntry: Sendable {
     }
 }
 
-/// Builds test layers with libarchive's writer (PAX, so xattrs and long names go in),
+/// Builds test layers with libarchive's writer (PAX, so xattrs, long names and
+/// nanosecond times go in),
 /// and raw ustar headers for what a well-behaved writer refuses to produce.
 enum TarBuilder {
     /// A tar of `entries`, compressed as asked.
     static func tar(_ entries: [TarEntry], _ compression: Compression = .none) -> [UInt8] {
-        write(format: { archive_write_set_format_pax_restricted($0) }, compression) { archive in
+        write(format: pax, compression) { archive in
             for e in entries {
                 let entry = archive_entry_new()!
                 defer { archive_entry_free(entry) }
@@ -118,7 +119,7 @@ enum TarBuilder {
     /// A tar holding one file of `size` zero bytes, compressed as asked, written in 1 MiB
     /// pieces (a decompression bomb without holding it in memory).
     static func zeroFile(_ name: String, size: Int, _ compression: Compression) -> [UInt8] {
-        write(format: { archive_write_set_format_pax_restricted($0) }, compression) { archive in
+        write(format: pax, compression) { archive in
             let entry = archive_entry_new()!
             defer { archive_entry_free(entry) }
             archive_entry_set_pathname(entry, name)
@@ -134,6 +135,14 @@ enum TarBuilder {
                 left -= n
             }
         }
+    }
+
+    /// PAX with names written as the bytes they are: this process's locale is C, in which
+    /// libarchive cannot convert a UTF-8 name to PAX's UTF-8.
+    private static func pax(_ archive: OpaquePointer) -> Int32 {
+        let rc = archive_write_set_format_pax(archive)
+        guard rc == ARCHIVE_OK else { return rc }
+        return archive_write_set_format_option(archive, "pax", "hdrcharset", "BINARY")
     }
 
     private final class Sink {
