@@ -176,12 +176,7 @@ final class DecompressPipe: @unchecked Sendable {
         let reader = SourceReader(fd: source, cancelEvent: cancelEvent)
         guard let archive = archive_read_new() else { return fail(ArchiveError(.io, "archive_read_new failed")) }
         defer { archive_read_free(archive) }
-        // The in-process decompressors only: filter_all would also run external lrzip,
-        // lzop or grzip programs on matching input, which untrusted layers must not trigger.
-        archive_read_support_filter_gzip(archive)
-        archive_read_support_filter_zstd(archive)
-        archive_read_support_filter_xz(archive)
-        archive_read_support_filter_bzip2(archive)
+        Compression.supportInProcessFilters(archive)
         archive_read_support_format_raw(archive)
         let context = Unmanaged.passUnretained(reader).toOpaque()
         var rc = archive_read_open(archive, context, nil, { _, context, buffer in

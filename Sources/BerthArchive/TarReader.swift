@@ -33,7 +33,7 @@ public final class TarReader {
     public init(descriptor: Int32, blockSize: Int = 1 << 20) throws {
         guard let a = archive_read_new() else { throw ArchiveError(.io, "libarchive: out of memory") }
         archive = a
-        archive_read_support_filter_all(a)
+        Compression.supportInProcessFilters(a)
         archive_read_support_format_tar(a)
         archive_read_support_format_gnutar(a)
         // Every stored property is set: from here a throw runs deinit, which frees `a`.
@@ -146,6 +146,16 @@ public enum Compression: String, Sendable {
         return .none
     }
 
+    /// Enables libarchive's in-process decompressors only (gzip, zstd, xz, bzip2):
+    /// `filter_all` would also run external programs (lrzip, lzop, grzip) on matching
+    /// input, which an untrusted archive must not be able to trigger.
+    static func supportInProcessFilters(_ archive: OpaquePointer) {
+        archive_read_support_filter_gzip(archive)
+        archive_read_support_filter_zstd(archive)
+        archive_read_support_filter_xz(archive)
+        archive_read_support_filter_bzip2(archive)
+    }
+
     /// The compression of the file at `path` (its first four bytes).
     public static func detect(file path: String) throws -> Compression {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -166,7 +176,7 @@ public enum DecompressedDigest {
         defer { close(fd) }
         guard let a = archive_read_new() else { throw ArchiveError(.io, "libarchive: out of memory") }
         defer { archive_read_free(a) }
-        archive_read_support_filter_all(a)
+        Compression.supportInProcessFilters(a)
         archive_read_support_format_raw(a)
         archive_read_support_format_empty(a)
         guard archive_read_open_fd(a, fd, 1 << 20) == ARCHIVE_OK else { throw ArchiveError.fromArchive(a, path) }
