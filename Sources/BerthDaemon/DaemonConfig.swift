@@ -38,6 +38,9 @@ public struct DaemonConfig: Sendable, Equatable {
     /// How many events a subscriber that does not read may fall behind before it is
     /// dropped with `events.overflow`.
     public var eventsSubscriberQueue = 1024
+    /// Most bytes one image layer may decompress to: a layer past it (a decompression
+    /// bomb) fails its import and its snapshot is removed.
+    public var imagesMaxLayerBytes: Int64 = 64 << 30
 
     public init() {}
 
@@ -72,12 +75,15 @@ public struct DaemonConfig: Sendable, Equatable {
         var api: API?
         var log: Log?
         var events: Events?
+        struct Images: Decodable { var maxLayerBytes: Int64? }
+        var images: Images?
 
         static let knownKeys: [String: Set<String>] = [
-            "": ["root", "state", "api", "log", "events"],
+            "": ["root", "state", "api", "log", "events", "images"],
             "api": ["address", "group", "max_frame_bytes", "frame_timeout_seconds", "max_connections", "shim_timeout_seconds"],
             "log": ["level"],
             "events": ["journal_max_bytes", "journal_max_age_hours", "subscriber_queue"],
+            "images": ["max_layer_bytes"],
         ]
     }
 
@@ -137,6 +143,7 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.events?.journalMaxBytes { eventsJournalMaxBytes = v }
         if let v = file.events?.journalMaxAgeHours { eventsJournalMaxAgeHours = v }
         if let v = file.events?.subscriberQueue { eventsSubscriberQueue = v }
+        if let v = file.images?.maxLayerBytes { imagesMaxLayerBytes = v }
         try validate(source: source)
     }
 
@@ -151,6 +158,7 @@ public struct DaemonConfig: Sendable, Equatable {
         guard frameTimeoutSeconds > 0 else { throw fail("api.frame_timeout_seconds must be positive") }
         guard maxConnections > 0 else { throw fail("api.max_connections must be positive") }
         guard shimTimeoutSeconds > 0 else { throw fail("api.shim_timeout_seconds must be positive") }
+        guard imagesMaxLayerBytes >= 1 << 20 else { throw fail("images.max_layer_bytes must be at least 1048576, not \(imagesMaxLayerBytes)") }
         guard Self.logLevels.contains(logLevel) else {
             throw fail("log.level must be one of \(Self.logLevels.joined(separator: ", ")), not \"\(logLevel)\"")
         }

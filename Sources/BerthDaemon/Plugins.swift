@@ -102,7 +102,8 @@ enum Plugins {
             // leases.delete with sync waits for a collection through this plug.
             context.garbageCollection.install { _ = try await gc.collect(dryRun: false) }
             ImagesService(images: images, content: context.content, leases: context.leases, snapshotters: context.snapshotters,
-                          namespaces: NamespaceStore(context.database), events: context.events, gc: gc).register(&router)
+                          namespaces: NamespaceStore(context.database), events: context.events, gc: gc,
+                          maxLayerBytes: context.config.imagesMaxLayerBytes).register(&router)
         },
     ]
 

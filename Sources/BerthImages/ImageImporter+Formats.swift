@@ -166,7 +166,10 @@ extension ImageImporter {
             let fd = try access.open(layer)
             defer { close(fd) }
             let diffID: Digest
-            do { diffID = try DecompressedDigest.of(file: "/proc/self/fd/\(fd)").digest } catch let error as ArchiveError {
+            do { diffID = try DecompressedDigest.of(file: "/proc/self/fd/\(fd)", limit: options.maxLayerBytes).digest } catch let error as ArchiveError {
+                if error.kind == .limitExceeded {
+                    throw BerthError(.resourceExhausted, "rootfs tar decompresses to more than \(options.maxLayerBytes) bytes, the most a layer may hold ([images] max_layer_bytes)")
+                }
                 throw BerthError.invalidArgument("rootfs tar: \(error.message)")
             }
             let now = Timestamp.now()

@@ -45,9 +45,13 @@ public struct ImageImporter: Sendable {
         /// Where to unpack the host platform's layers; nil: do not unpack.
         public var snapshotter: (any Snapshotter)?
         public var labels: [String: String]
+        /// Most bytes one layer may decompress to (a bomb past it fails the import).
+        public var maxLayerBytes: Int64
 
         public init(namespace: String, rootfsTar: Bool = false, name: String? = nil, allPlatforms: Bool = false,
-                    platform: Platform = .host, snapshotter: (any Snapshotter)? = nil, labels: [String: String] = [:]) {
+                    platform: Platform = .host, snapshotter: (any Snapshotter)? = nil, labels: [String: String] = [:],
+                    maxLayerBytes: Int64 = ApplyLimits().maxUncompressedBytes) {
+            self.maxLayerBytes = maxLayerBytes
             self.namespace = namespace
             self.rootfsTar = rootfsTar
             self.name = name
@@ -113,7 +117,7 @@ public struct ImageImporter: Sendable {
             var done: Set<String> = []
             for found in work.found where done.insert(found.target.digest).inserted {
                 guard let resolved = try ImageResolver(access: access).resolve(found.target, platform: options.platform, required: false) else { continue }
-                let unpacker = Unpacker(content: access, snapshotter: snapshotter, events: events) { key in
+                let unpacker = Unpacker(content: access, snapshotter: snapshotter, events: events, maxLayerBytes: options.maxLayerBytes) { key in
                     try leases.addResource(namespace: options.namespace, id: lease.id, resource: LeaseResource(id: key, type: "snapshots/" + snapshotter.name))
                 }
                 let result = try unpacker.unpack(manifest: resolved.manifest, config: resolved.config)

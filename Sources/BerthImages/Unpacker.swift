@@ -27,6 +27,7 @@ public struct Unpacker: Sendable {
     /// Where `/snapshot/prepare`, `/snapshot/commit` and `/snapshot/remove` of the
     /// unpack go, as containerd's snapshot service publishes them during an unpack.
     let events: (any EventPublisher)?
+    let maxLayerBytes: Int64
 
     public struct Result: Sendable, Equatable {
         public var chainIDs: [String]
@@ -35,7 +36,8 @@ public struct Unpacker: Sendable {
     }
 
     init(content: ContentAccess, snapshotter: any Snapshotter, events: (any EventPublisher)? = nil,
-         track: @escaping @Sendable (String) throws -> Void = { _ in }) {
+         maxLayerBytes: Int64 = ApplyLimits().maxUncompressedBytes, track: @escaping @Sendable (String) throws -> Void = { _ in }) {
+        self.maxLayerBytes = maxLayerBytes
         self.content = content
         self.snapshotter = snapshotter
         self.events = events
@@ -96,13 +98,20 @@ public struct Unpacker: Sendable {
             let directory = try Self.applyDirectory(mounts)
             let fd = try content.open(digest)
             defer { close(fd) }
-            let options = ApplyOptions(whiteouts: snapshotter.name == "native" ? .native : .overlay,
+            var limits = ApplyLimits()
+            limits.maxUncompressedBytes = maxLayerBytes
+            let options = ApplyOptions(whiteouts: snapshotter.name == "native" ? .native : .overlay, limits: limits,
                                        expectedDiffID: try ContentAccess.digest(diffID))
             do {
                 _ = try LayerApplier.apply(from: fd, into: directory, options: options)
             } catch let error as ArchiveError {
-                let kind: ErrorKind = error.kind == .io ? .internal : .failedPrecondition
-                throw BerthError(kind, "layer \(digest): \(error.message)")
+                let kind: ErrorKind = switch error.kind {
+                case .io: .internal
+                case .limitExceeded: .resourceExhausted
+                default: .failedPrecondition
+                }
+                let hint = error.kind == .limitExceeded ? " ([images] max_layer_bytes)" : ""
+                throw BerthError(kind, "layer \(digest): \(error.message)\(hint)")
             }
             do {
                 try snapshotter.commit(namespace: content.namespace, name: chainID, key: key, labels: [:])

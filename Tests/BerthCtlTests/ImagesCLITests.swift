@@ -215,4 +215,26 @@ struct ImagesCLITests {
             #expect(try await snapshotKeys(daemon.address).isEmpty)
         }
     }
+
+    @Test("a layer past [images] max_layer_bytes (a decompression bomb) fails its import and leaves nothing")
+    func layerBomb() async throws {
+        let config = try makeTemporaryDirectory("bcfg")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try writeBytes(config + "/berthd.toml", Array("[images]\nmax_layer_bytes = 1048576\n".utf8))
+        try await withDaemon(arguments: ["--config", config + "/berthd.toml"]) { daemon, scratch in
+            // 16 MiB of one byte: a few KiB gzipped.
+            let bomb = try Layer.make(["zeros": String(repeating: "a", count: 16 << 20)], compression: .gzip)
+            #expect(bomb.blob.count < 100_000)
+            let archive = try ociArchive(scratch, "bomb.tar", layer: bomb, run: runConfig(cmd: ["x"]), name: "example.com/bomb:1")
+            let result = try await berthctl(["images", "import", archive], env: ["BERTH_ADDRESS": daemon.address])
+            #expect(result.status != 0, "\(result)")
+            #expect(result.stderr.contains("1048576"), "the limit is named: \(result)")
+            #expect(try await leftovers(daemon) == [])
+            #expect(try await snapshotKeys(daemon.address).isEmpty, "the extract snapshot was removed")
+            // A layer within the limit still imports.
+            let small = try ociArchive(scratch, "small.tar", layer: try Layer.make(["f": "ok"]), run: runConfig(cmd: ["x"]), name: "example.com/small:1")
+            let ok = try await berthctl(["images", "import", small], env: ["BERTH_ADDRESS": daemon.address])
+            #expect(ok.status == 0, "\(ok)")
+        }
+    }
 }

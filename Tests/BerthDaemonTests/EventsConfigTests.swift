@@ -58,4 +58,13 @@ import Testing
         }.joined(separator: "\n")
         _ = try apply(uncommented) // the sample, every key set, still loads
     }
+
+    @Test func imagesMaxLayerBytes() throws {
+        #expect(DaemonConfig().imagesMaxLayerBytes == 64 << 30)
+        #expect(try apply("[images]\nmax_layer_bytes = 1048576").imagesMaxLayerBytes == 1 << 20)
+        let error = #expect(throws: DaemonConfig.LoadError.self) { try apply("[images]\nmax_layer_bytes = 10") }
+        #expect(error?.description.contains("images.max_layer_bytes must be at least") == true)
+        let sample = try String(contentsOfFile: #filePath.components(separatedBy: "/Tests/")[0] + "/contrib/berthd.toml", encoding: .utf8)
+        #expect(sample.contains("[images]") && sample.contains("#max_layer_bytes = 68719476736"))
+    }
 }

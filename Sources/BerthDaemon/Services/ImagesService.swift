@@ -24,6 +24,8 @@ struct ImagesService: Sendable {
     let namespaces: NamespaceStore
     let events: any EventPublisher
     let gc: GCScheduler
+    /// `[images] max_layer_bytes`.
+    let maxLayerBytes: Int64
 
     func register(_ router: inout Router) {
         router.register(API.imagesImport) { p, _ in try await run { try importImages(p) } }
@@ -75,7 +77,7 @@ struct ImagesService: Sendable {
         let importer = ImageImporter(images: images, content: content, leases: leases, events: events)
         let result = try importer.importArchive(from: fd, options: .init(
             namespace: ns, rootfsTar: p.rootfsTar == true, name: p.name, allPlatforms: p.allPlatforms == true,
-            snapshotter: snapshotter, labels: p.labels ?? [:]))
+            snapshotter: snapshotter, labels: p.labels ?? [:], maxLayerBytes: maxLayerBytes))
         for (image, created) in result.images { publish(ns, image, created: created) }
         return ImportImagesResponse(images: result.images.map(\.image), bytesRead: result.bytesRead, blobsStored: result.blobsStored,
                                     layersUnpacked: result.layersUnpacked, layersReused: result.layersReused)
