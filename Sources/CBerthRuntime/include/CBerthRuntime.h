@@ -76,8 +76,10 @@ typedef struct berth_exec_process {
 /// (and *pidfd when CLONE_PIDFD is wanted: pass non-NULL) or -errno.
 pid_t berth_spawn(const berth_spawn_args *args, int *pidfd);
 
-/// A sealed in-memory copy of /proc/self/exe (CVE-2019-5736: the container can never
-/// write to the binary that becomes its init). Returns the fd or -errno.
+/// /proc/self/exe in a form the container can never write to (CVE-2019-5736): opened
+/// through a private read-only overlayfs mount attached nowhere (runc 1.2's way: no
+/// copy, the page cache shared), or, where that cannot be mounted, a sealed memfd copy.
+/// Returns the fd or -errno.
 int berth_sealed_self_exe(void);
 
 // ---- the container init's calls ----------------------------------------------------
