@@ -12,7 +12,7 @@ import Glibc
 #endif
 
 /// Options of `create` (and `run`), as runc's flags.
-public struct CreateOptions: Sendable {
+public struct CreateOptions: Sendable, Equatable {
     public var bundle: String
     public var pidFile: String?
     public var consoleSocket: String?

@@ -34,23 +34,45 @@ struct RuntimeCommand: ParsableCommand {
         }
     }
 
-    /// Runs `body`, and reports a failure as runc does: one line on stderr, one entry in
-    /// the --log file (text or JSON), exit status 1.
+    /// Runs `body`, and reports a failure as runc does (see `FailureLog`).
+    func reporting<T>(_ body: () throws -> T) throws -> T {
+        try FailureLog(path: log, format: logFormat.rawValue).reporting(body)
+    }
+
+    /// Synchronous on purpose: the runtime starts no thread, so blocked signals
+    /// (forwarded to the container by `run` and `exec`) reach no other thread.
+    static func entry() {
+        if let quick = QuickCommandLine.parse(Array(CommandLine.arguments.dropFirst())) { quick.execute() }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A failure reported as runc does: one line on stderr, one entry in the --log file
+/// (text or JSON), exit status 1.
+struct FailureLog {
+    let path: String?
+    /// `text` or `json`.
+    let format: String
+
     func reporting<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
             let message = "\(error)"
             writeStderr("berth-runtime: \(message)\n")
-            if let log { appendLog(log, message) }
+            if let path { append(path, message) }
             throw ExitCode.failure
         }
     }
 
-    private func appendLog(_ path: String, _ message: String) {
+    private func append(_ path: String, _ message: String) {
         let line: String
-        switch logFormat {
-        case .json:
+        if format == "json" {
             let escaped = message.unicodeScalars.map { s -> String in
                 switch s {
                 case "\"": return "\\\""
@@ -60,7 +82,7 @@ struct RuntimeCommand: ParsableCommand {
                 }
             }.joined()
             line = "{\"level\":\"error\",\"msg\":\"\(escaped)\",\"time\":\"\(nowRFC3339())\"}\n"
-        case .text:
+        } else {
             line = "time=\"\(nowRFC3339())\" level=error msg=\"\(message)\"\n"
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -68,15 +90,34 @@ struct RuntimeCommand: ParsableCommand {
         _ = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         close(fd)
     }
+}
 
-    /// Synchronous on purpose: the runtime starts no thread, so blocked signals
-    /// (forwarded to the container by `run` and `exec`) reach no other thread.
-    static func entry() {
+extension QuickCommandLine {
+    /// Runs the command as its ArgumentParser counterpart in Commands.swift would, and
+    /// exits.
+    func execute() -> Never {
+        let runtime = Runtime(root: root)
+        let failures = FailureLog(path: log, format: logFormat)
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            switch command {
+            case let .create(id, options):
+                try failures.reporting { _ = try runtime.create(id: id, options: options) }
+            case let .run(id, options, detach):
+                let status = try failures.reporting { try runtime.run(id: id, options: options, detach: detach) }
+                exit(status)
+            case let .start(id):
+                try failures.reporting { try runtime.start(id: id) }
+            case let .state(id):
+                let state = try failures.reporting { try runtime.state(id: id) }
+                try printJSON(state)
+            case let .kill(id, signal, all):
+                try failures.reporting { try runtime.kill(id: id, signal: try SignalTable.parse(signal), all: all) }
+            case let .delete(id, force):
+                try failures.reporting { try runtime.delete(id: id, force: force) }
+            }
+            exit(0)
         } catch {
-            exit(withError: error)
+            RuntimeCommand.exit(withError: error)
         }
     }
 }
