@@ -125,7 +125,7 @@ extension Hierarchy {
         for line in mountinfo.split(separator: "\n") {
             // Most lines are other file systems: skip them before splitting into fields
             // (this runs at every create and delete; a host can have thousands of mounts).
-            guard line.contains(" - cgroup ") else { continue }
+            guard line.containsBytes(" - cgroup ") else { continue }
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard let dash = fields.firstIndex(of: "-"), fields.count > dash + 3, dash > 4,
                   fields[dash + 1] == "cgroup" else { continue }

@@ -59,6 +59,8 @@ struct CgroupMount {
         guard let bytes = try? FileSystem.readFile("/proc/self/mountinfo", limit: 4 << 20) else { return [] }
         var result: [Hierarchy] = []
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            // Only cgroup and cgroup2 mounts matter; most lines are other file systems.
+            guard line.containsBytes(" - cgroup") else { continue }
             let halves = line.components(separatedBy: " - ")
             guard halves.count == 2 else { continue }
             let left = halves[0].split(separator: " "), right = halves[1].split(separator: " ")
