@@ -118,8 +118,15 @@ struct ContainerdInteropTests {
                     ("stderr", ["sh", "-c", "echo to-stderr >&2; hostname; ls /dev; exit 0"]),
                 ]
                 for (name, args) in cases {
-                    let viaBerth = try await run(Binaries.berthRuntime, "b-\(name)", args)
-                    let viaRunc = try await run(Binaries.runc, "r-\(name)", args)
+                    var viaBerth = try await run(Binaries.berthRuntime, "b-\(name)", args)
+                    var viaRunc = try await run(Binaries.runc, "r-\(name)", args)
+                    if viaBerth.stdout != viaRunc.stdout || viaBerth.stderr != viaRunc.stderr {
+                        // ctr run --rm now and then loses the output of a task that exits at
+                        // once, whichever the runtime (seen with runc's stderr): one more try
+                        // of both before comparing, so only a difference that repeats fails.
+                        viaBerth = try await run(Binaries.berthRuntime, "b-\(name)-again", args)
+                        viaRunc = try await run(Binaries.runc, "r-\(name)-again", args)
+                    }
                     #expect(viaBerth.termination == viaRunc.termination, "\(name): \(viaBerth)\n\(viaRunc)\n\(containerd.log.text)")
                     #expect(viaBerth.stdout == viaRunc.stdout, "\(name)\n\(unifiedDiff(viaBerth.stdout, viaRunc.stdout))")
                     #expect(viaBerth.stderr == viaRunc.stderr, "\(name)\n\(unifiedDiff(viaBerth.stderr, viaRunc.stderr))")
