@@ -53,6 +53,28 @@ func killTasks(state: String) {
             if let data = FileManager.default.contents(atPath: "\(tasks)/\(ns)/\(id)/init.pid"),
                let pid = Int32(String(decoding: data, as: UTF8.self)) { kill(pid, SIGKILL) }
             if let pid = shimPid(state: state, namespace: ns, id: id) { kill(pid, SIGKILL) }
+            removeCgroup(of: "\(tasks)/\(ns)/\(id)/config.json")
+        }
+    }
+}
+
+/// Removes the cgroup (every hierarchy) named by a bundle's `linux.cgroupsPath`: after a
+/// SIGKILL nobody runs `delete`, and an empty cgroup would stay behind. Waits up to 2 s
+/// for the killed processes to leave it.
+func removeCgroup(of configPath: String) {
+    guard let data = FileManager.default.contents(atPath: configPath),
+          let spec = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let linux = spec["linux"] as? [String: Any], let path = linux["cgroupsPath"] as? String,
+          !path.isEmpty, !path.contains("..") else { return }
+    let relative = path.hasPrefix("/") ? String(path.dropFirst()) : path
+    var directories = ["/sys/fs/cgroup/" + relative]
+    for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
+        directories.append("/sys/fs/cgroup/\(controller)/\(relative)")
+    }
+    for directory in directories where FileManager.default.fileExists(atPath: directory) {
+        for _ in 0..<40 {
+            if rmdir(directory) == 0 || errno == ENOENT { break }
+            usleep(50_000)
         }
     }
 }
