@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthAPI
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -117,25 +118,54 @@ final class FIFOTransfer: @unchecked Sendable {
     }
 }
 
-/// A one-line progress display on stderr when it is a terminal: bytes, total, rate.
-struct TransferProgress: Sendable {
+/// A one-line progress display on stderr when it is a terminal: bytes, total, rate,
+/// then the layers as berthd unpacks them (from its `images.progress` notifications).
+final class TransferProgress: Sendable {
     let label: String
     let total: Int64?
     let started = FIFOTransfer.now()
+    private struct State { var bytes: Int64 = 0; var lastByte = FIFOTransfer.now(); var layers: ImportProgress?; var ended = false }
+    private let state = Mutex(State())
+
+    init(label: String, total: Int64?) {
+        self.label = label
+        self.total = total
+    }
 
     static func ifTerminal(_ label: String, total: Int64?) -> TransferProgress? {
         isatty(2) == 1 ? TransferProgress(label: label, total: total) : nil
     }
 
-    func show(_ bytes: Int64) {
-        let elapsed = max(FIFOTransfer.now() - started, 0.001)
+    func bytes(_ n: Int64) {
+        state.withLock {
+            if n != $0.bytes { $0.lastByte = FIFOTransfer.now() }
+            $0.bytes = n
+        }
+        render()
+    }
+
+    func layers(_ p: ImportProgress) {
+        state.withLock { $0.layers = p }
+        render()
+    }
+
+    func render() {
+        let (bytes, lastByte, layers, ended) = state.withLock { ($0.bytes, $0.lastByte, $0.layers, $0.ended) }
+        guard !ended else { return }
+        // The rate of the transfer itself: it stops growing old once the bytes are in.
+        let elapsed = max(lastByte - started, 0.001)
         var line = "\r\(label): \(humanSize(bytes))"
         if let total, total > 0 { line += " / \(humanSize(total)) (\(Int(Double(bytes) * 100 / Double(total)))%)" }
-        line += ", \(humanSize(Int64(Double(bytes) / elapsed)))/s\u{1b}[K"
-        writeStderr(line)
+        line += ", \(humanSize(Int64(Double(bytes) / elapsed)))/s"
+        if let layers, let all = layers.layersTotal {
+            line += "; layers \(layers.layersUnpacked + layers.layersReused)/\(all)"
+            if layers.layersReused > 0 { line += " (\(layers.layersReused) reused)" }
+        }
+        writeStderr(line + "\u{1b}[K")
     }
 
     func end(_ message: String) {
+        state.withLock { $0.ended = true }
         writeStderr("\r\(label): \(message)\u{1b}[K\n")
     }
 }

@@ -40,14 +40,23 @@ struct ImagesCommand: AsyncParsableCommand {
             let labels = try parseLabels(label)
             let transfer = try FIFOTransfer()
             let progress = TransferProgress.ifTerminal("importing", total: total)
-            if let progress { transfer.send(from: source) { progress.show($0) } } else { transfer.send(from: source) }
+            if let progress { transfer.send(from: source) { progress.bytes($0) } } else { transfer.send(from: source) }
             let request = ImportImagesRequest(namespace: globals.resolvedNamespace, path: transfer.path, rootfsTar: rootfsTar ? true : nil,
                                               name: name, allPlatforms: allPlatforms ? true : nil, unpack: noUnpack ? false : nil,
-                                              snapshotter: snapshotter, labels: labels.isEmpty ? nil : labels)
+                                              snapshotter: snapshotter, labels: labels.isEmpty ? nil : labels,
+                                              progress: progress == nil ? nil : true)
             let result: ImportImagesResponse
             do {
                 result = try await globals.withClient { client in
-                    try await client.call(API.imagesImport, request, timeout: ImagesCommand.transferTimeout)
+                    // berthd's progress notifications, while the call runs.
+                    let listener = Task {
+                        guard let progress else { return }
+                        for await note in client.notifications where note.method == ImportProgress.method {
+                            if let p = try? note.decodeParams(ImportProgress.self) { progress.layers(p) }
+                        }
+                    }
+                    defer { listener.cancel() }
+                    return try await client.call(API.imagesImport, request, timeout: ImagesCommand.transferTimeout)
                 }
             } catch {
                 try? transfer.finish()

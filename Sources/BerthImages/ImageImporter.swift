@@ -14,6 +14,7 @@ import BerthEvents
 import BerthOCI
 import BerthSnapshots
 import BerthSystem
+import Synchronization
 
 /// Imports images from an archive: an OCI image layout tar (skopeo's `oci-archive:`,
 /// containerd's export), a docker-save tar, or a plain root file system tar.
@@ -47,11 +48,14 @@ public struct ImageImporter: Sendable {
         public var labels: [String: String]
         /// Most bytes one layer may decompress to (a bomb past it fails the import).
         public var maxLayerBytes: Int64
+        /// Told as the import goes: stage, bytes read, layers (see `ImportProgress`).
+        public var progress: (@Sendable (ImportProgress) -> Void)?
 
         public init(namespace: String, rootfsTar: Bool = false, name: String? = nil, allPlatforms: Bool = false,
                     platform: Platform = .host, snapshotter: (any Snapshotter)? = nil, labels: [String: String] = [:],
-                    maxLayerBytes: Int64 = ApplyLimits().maxUncompressedBytes) {
+                    maxLayerBytes: Int64 = ApplyLimits().maxUncompressedBytes, progress: (@Sendable (ImportProgress) -> Void)? = nil) {
             self.maxLayerBytes = maxLayerBytes
+            self.progress = progress
             self.namespace = namespace
             self.rootfsTar = rootfsTar
             self.name = name
@@ -94,11 +98,13 @@ public struct ImageImporter: Sendable {
             blobsStored = stored.new ? 1 : 0
             let layerDigest = try ContentAccess.digest(stored.info.digest)
             try track(layerDigest)
+            options.progress?(ImportProgress(path: "", stage: "stored", bytesRead: bytesRead))
             try work.addRootfs(layer: layerDigest, size: stored.info.size, name: fixedName!)
         } else {
             let archive = try ImportArchive.read(from: fd, content: access, refPrefix: refPrefix, track: track)
             bytesRead = archive.bytesRead
             blobsStored = archive.blobsStored
+            options.progress?(ImportProgress(path: "", stage: "stored", bytesRead: bytesRead))
             if let index = archive.documents["index.json"] {
                 try work.addLayout(index: index, baseName: fixedName)
             } else if let manifest = archive.documents["manifest.json"] {
@@ -115,10 +121,24 @@ public struct ImageImporter: Sendable {
         var reused = 0
         if let snapshotter = options.snapshotter {
             var done: Set<String> = []
+            var plan: [ImageResolver.Resolved] = []
             for found in work.found where done.insert(found.target.digest).inserted {
-                guard let resolved = try ImageResolver(access: access).resolve(found.target, platform: options.platform, required: false) else { continue }
-                let unpacker = Unpacker(content: access, snapshotter: snapshotter, events: events, maxLayerBytes: options.maxLayerBytes) { key in
+                if let resolved = try ImageResolver(access: access).resolve(found.target, platform: options.platform, required: false) {
+                    plan.append(resolved)
+                }
+            }
+            let total = plan.reduce(0) { $0 + $1.manifest.layers.count }
+            let counts = LayerCounts()
+            let report = options.progress
+            report?(ImportProgress(path: "", stage: "unpacking", bytesRead: bytesRead, layersTotal: total))
+            for resolved in plan {
+                var unpacker = Unpacker(content: access, snapshotter: snapshotter, events: events, maxLayerBytes: options.maxLayerBytes) { key in
                     try leases.addResource(namespace: options.namespace, id: lease.id, resource: LeaseResource(id: key, type: "snapshots/" + snapshotter.name))
+                }
+                let read = bytesRead
+                unpacker.onLayer = { applied in
+                    let (u, r) = counts.add(applied)
+                    report?(ImportProgress(path: "", stage: "layer", bytesRead: read, layersTotal: total, layersUnpacked: u, layersReused: r))
                 }
                 let result = try unpacker.unpack(manifest: resolved.manifest, config: resolved.config)
                 unpacked += result.unpacked
@@ -148,5 +168,17 @@ public struct ImageImporter: Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Timestamp.format(seconds: Int(ts.tv_sec) + 86400, nanoseconds: 0)
+    }
+}
+
+/// Layers applied and reused so far, counted from the unpacker's callbacks.
+final class LayerCounts: Sendable {
+    private let counts = Mutex((unpacked: 0, reused: 0))
+
+    func add(_ applied: Bool) -> (unpacked: Int, reused: Int) {
+        counts.withLock { c in
+            if applied { c.unpacked += 1 } else { c.reused += 1 }
+            return c
+        }
     }
 }

@@ -28,6 +28,8 @@ public struct Unpacker: Sendable {
     /// unpack go, as containerd's snapshot service publishes them during an unpack.
     let events: (any EventPublisher)?
     let maxLayerBytes: Int64
+    /// Told after each layer: whether it was applied (true) or reused (false).
+    var onLayer: @Sendable (Bool) -> Void = { _ in }
 
     public struct Result: Sendable, Equatable {
         public var chainIDs: [String]
@@ -71,6 +73,7 @@ public struct Unpacker: Sendable {
                 }
                 try track(chainID)
                 result.reused += 1
+                onLayer(false)
                 continue
             }
             guard MediaType.isLayer(layer.mediaType) else {
@@ -78,8 +81,10 @@ public struct Unpacker: Sendable {
             }
             if try apply(layer, diffID: diffIDs[index], chainID: chainID, parent: parent) {
                 result.unpacked += 1
+                onLayer(true)
             } else {
                 result.reused += 1
+                onLayer(false)
             }
         }
         return result

@@ -237,4 +237,37 @@ struct ImagesCLITests {
             #expect(ok.status == 0, "\(ok)")
         }
     }
+
+    @Test("images.import with progress sends images.progress notifications: stored, unpacking, one per layer")
+    func importProgressNotifications() async throws {
+        try await withDaemon { daemon, scratch in
+            let layers = try [Layer.make(["a": "1"], compression: .gzip), Layer.make(["b": "2"]), Layer.make(["c": "3"], compression: .zstd)]
+            let builder = try ArchiveBuilder()
+            let manifest = try builder.image(layers, config: ArchiveBuilder.config(layers, run: runConfig(cmd: ["x"])))
+            try builder.layout([(manifest, "example.com/three:1")])
+            try builder.tar(to: scratch("three.tar"))
+            let client = try await BerthClient.connect(to: daemon.address)
+            defer { client.close() }
+            let collected = Task {
+                var seen: [ImportProgress] = []
+                for await note in client.notifications where note.method == ImportProgress.method {
+                    if let p = try? note.decodeParams(ImportProgress.self) { seen.append(p) }
+                    if seen.last?.stage == "layer", (seen.last?.layersUnpacked ?? 0) + (seen.last?.layersReused ?? 0) == 3 { break }
+                }
+                return seen
+            }
+            let result = try await client.call(API.imagesImport, ImportImagesRequest(path: scratch("three.tar"), progress: true))
+            #expect(result.layersUnpacked == 3)
+            let timeout = Task { try await Task.sleep(for: .seconds(10)); collected.cancel() }
+            let seen = await collected.value
+            timeout.cancel()
+            #expect(seen.map(\.stage) == ["stored", "unpacking", "layer", "layer", "layer"], "\(seen)")
+            #expect(seen.allSatisfy { $0.path == scratch("three.tar") && $0.bytesRead == result.bytesRead })
+            #expect(seen.dropFirst().allSatisfy { $0.layersTotal == 3 })
+            #expect(seen.last?.layersUnpacked == 3)
+            // A second import of the same layers reuses them.
+            let quiet = try await client.call(API.imagesImport, ImportImagesRequest(path: scratch("three.tar")))
+            #expect(quiet.layersReused == 3)
+        }
+    }
 }

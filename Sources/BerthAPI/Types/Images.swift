@@ -50,9 +50,12 @@ public struct ImportImagesRequest: Codable, Sendable, Equatable {
     public var snapshotter: String?
     /// Labels for the images created.
     public var labels: [String: String]?
+    /// Send `images.progress` notifications on this connection while the import runs.
+    public var progress: Bool?
 
     public init(namespace: String? = nil, path: String, rootfsTar: Bool? = nil, name: String? = nil, allPlatforms: Bool? = nil,
-                unpack: Bool? = nil, snapshotter: String? = nil, labels: [String: String]? = nil) {
+                unpack: Bool? = nil, snapshotter: String? = nil, labels: [String: String]? = nil, progress: Bool? = nil) {
+        self.progress = progress
         self.namespace = namespace
         self.path = path
         self.rootfsTar = rootfsTar
@@ -61,6 +64,32 @@ public struct ImportImagesRequest: Codable, Sendable, Equatable {
         self.unpack = unpack
         self.snapshotter = snapshotter
         self.labels = labels
+    }
+}
+
+/// `images.progress`: a notification berthd sends on the connection of an
+/// `images.import` that asked for `progress`, as each stage and each layer finishes.
+public struct ImportProgress: Codable, Sendable, Equatable {
+    public static let method = "images.progress"
+
+    /// The import's `path`, to tell imports on one connection apart.
+    public var path: String
+    /// `stored` (the archive is read and its blobs stored), `unpacking` (with
+    /// `layersTotal`), then `layer` each time one more layer is applied or reused.
+    public var stage: String
+    public var bytesRead: Int64
+    /// Layers of the host platform's images to unpack, when known.
+    public var layersTotal: Int?
+    public var layersUnpacked: Int
+    public var layersReused: Int
+
+    public init(path: String, stage: String, bytesRead: Int64, layersTotal: Int? = nil, layersUnpacked: Int = 0, layersReused: Int = 0) {
+        self.path = path
+        self.stage = stage
+        self.bytesRead = bytesRead
+        self.layersTotal = layersTotal
+        self.layersUnpacked = layersUnpacked
+        self.layersReused = layersReused
     }
 }
 

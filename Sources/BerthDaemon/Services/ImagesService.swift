@@ -28,7 +28,17 @@ struct ImagesService: Sendable {
     let maxLayerBytes: Int64
 
     func register(_ router: inout Router) {
-        router.register(API.imagesImport) { p, _ in try await run { try importImages(p) } }
+        router.register(API.imagesImport) { p, context in
+            // Progress goes to the caller's connection, as `images.progress` notifications.
+            let connection = p.progress == true ? context.connection : nil
+            return try await run {
+                try importImages(p) { progress in
+                    var progress = progress
+                    progress.path = p.path
+                    connection?.notify(method: ImportProgress.method, params: progress)
+                }
+            }
+        }
         router.register(API.imagesExport) { p, _ in try await run { try export(p) } }
         router.register(API.imagesList) { p, _ in
             try await run {
@@ -65,7 +75,7 @@ struct ImagesService: Sendable {
         router.register(API.systemGC) { p, _ in try await gc.collect(dryRun: p.dryRun == true) }
     }
 
-    func importImages(_ p: ImportImagesRequest) throws -> ImportImagesResponse {
+    func importImages(_ p: ImportImagesRequest, progress: (@Sendable (ImportProgress) -> Void)? = nil) throws -> ImportImagesResponse {
         let ns = p.namespace ?? "default"
         try namespaces.ensure(ns)
         let snapshotter = p.unpack == false ? nil : try snapshotters.get(p.snapshotter)
@@ -77,7 +87,7 @@ struct ImagesService: Sendable {
         let importer = ImageImporter(images: images, content: content, leases: leases, events: events)
         let result = try importer.importArchive(from: fd, options: .init(
             namespace: ns, rootfsTar: p.rootfsTar == true, name: p.name, allPlatforms: p.allPlatforms == true,
-            snapshotter: snapshotter, labels: p.labels ?? [:], maxLayerBytes: maxLayerBytes))
+            snapshotter: snapshotter, labels: p.labels ?? [:], maxLayerBytes: maxLayerBytes, progress: progress))
         for (image, created) in result.images { publish(ns, image, created: created) }
         return ImportImagesResponse(images: result.images.map(\.image), bytesRead: result.bytesRead, blobsStored: result.blobsStored,
                                     layersUnpacked: result.layersUnpacked, layersReused: result.layersReused)
