@@ -161,8 +161,14 @@ public enum Compression: String, Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(.io, "open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        return detect(descriptor: fd)
+    }
+
+    /// The compression of what `fd` holds, from its first four bytes (read with pread:
+    /// the offset does not move).
+    public static func detect(descriptor fd: Int32) -> Compression {
         var head = [UInt8](repeating: 0, count: 4)
-        let n = read(fd, &head, 4)
+        let n = pread(fd, &head, 4, 0)
         return detect(head.prefix(max(0, n)))
     }
 }

@@ -37,7 +37,7 @@ public final class ContentWriter: @unchecked Sendable {
     private var hasher: SHA256
     private var state = State.open
     /// The digest of the bytes, once `commit` has computed it.
-    private(set) var computedDigest: Digest?
+    public private(set) var computedDigest: Digest?
 
     private var dataPath: String { directory + "/data" }
 

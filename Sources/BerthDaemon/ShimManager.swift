@@ -262,19 +262,22 @@ func listDirectory(_ path: String) -> [String] {
 }
 
 /// Removes a task's bundle: its root file system mount (a snapshot) first, and never
-/// anything on another file system, so a mount that would not go keeps its files.
+/// anything below a mount point, so a mount that would not go keeps its files. The
+/// mount table is read once, not at every directory.
 func removeBundle(_ bundle: String) throws {
     let rootfs = bundle + "/rootfs"
     if Mounting.isMountPoint(rootfs) {
         do { try MountExecutor.unmount(rootfs) } catch { try Mounting.unmount(rootfs, detach: true) }
     }
-    try removeDirectory(bundle)
+    try removeDirectory(bundle, sparing: Set(Mounting.mountPoints(under: bundle)))
 }
 
-func removeDirectory(_ path: String) throws {
+/// Removes `path` and everything below it; a directory in `sparing` (a mount point)
+/// stops the removal with EBUSY.
+func removeDirectory(_ path: String, sparing mountPoints: Set<String> = []) throws {
     if FileSystem.fileType(path) == S_IFDIR {
-        if Mounting.isMountPoint(path) { throw SystemError(errno: EBUSY, stage: "remove \(path): still a mount point") }
-        for name in listDirectory(path) { try removeDirectory(path + "/" + name) }
+        if mountPoints.contains(path) { throw SystemError(errno: EBUSY, stage: "remove \(path): still a mount point") }
+        for name in listDirectory(path) { try removeDirectory(path + "/" + name, sparing: mountPoints) }
         if rmdir(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, stage: "rmdir \(path)") }
     } else if unlink(path) != 0 && errno != ENOENT {
         throw SystemError(errno: errno, stage: "unlink \(path)")

@@ -20,33 +20,34 @@ struct ContentAccess: Sendable {
     /// Stores what `fd` yields (up to EOF), verified against `digest`/`size` when given.
     /// `new` is false when the namespace already had the blob.
     func store(ref: String, from fd: Int32, size: Int64?, digest: Digest?) throws -> (info: ContentInfo, new: Bool) {
-        if let digest, let info = try? store.info(namespace: namespace, digest: digest) { return (info, false) }
-        try? store.abort(namespace: namespace, ref: ref)
-        // Content the namespace already has comes back as its info, not an error.
-        let known = Set(try store.list(namespace: namespace).map(\.digest))
-        let info = try store.ingest(namespace: namespace, ref: ref, from: fd, size: size, digest: digest)
-        return (info, !known.contains(info.digest))
+        try stream(ref: ref, size: size, digest: digest, skip: {}) { writer in _ = try writer.write(from: fd, count: size) }
     }
 
     /// Stores the current entry of `reader`, verified against `digest`/`size` when given.
     func store(ref: String, from reader: TarReader, size: Int64?, digest: Digest?) throws -> (info: ContentInfo, new: Bool) {
+        try stream(ref: ref, size: size, digest: digest, skip: { try reader.readData { _ in } }) { writer in
+            try reader.readData { chunk in try writer.write(chunk) }
+        }
+    }
+
+    /// One blob through a writer: `fill` writes it, the commit verifies it. A blob the
+    /// namespace already has is not written again when its digest is known (`skip`
+    /// consumes the input), and otherwise comes back from the commit as `AlreadyExists`,
+    /// named by the digest the writer computed.
+    private func stream(ref: String, size: Int64?, digest: Digest?, skip: () throws -> Void,
+                        fill: (ContentWriter) throws -> Void) throws -> (info: ContentInfo, new: Bool) {
         if let digest, let info = try? store.info(namespace: namespace, digest: digest) {
-            try reader.readData { _ in }
+            try skip()
             return (info, false)
         }
         try? store.abort(namespace: namespace, ref: ref)
         let writer = try store.writer(namespace: namespace, ref: ref, expectedSize: size, expectedDigest: digest)
-        // Hashed here too, to know which blob it was when the namespace already has it.
-        let hasher = SHA256()
         do {
-            try reader.readData { chunk in
-                hasher.update(chunk)
-                try writer.write(chunk)
-            }
-            return (try writer.commit(size: size, digest: digest, labels: [:]), true)
+            try fill(writer)
+            return (try writer.commit(size: size, digest: digest), true)
         } catch let error as BerthError where error.kind == .alreadyExists {
             try? writer.abort()
-            guard let info = try? store.info(namespace: namespace, digest: digest ?? hasher.finish()) else { throw error }
+            guard let known = writer.computedDigest ?? digest, let info = try? store.info(namespace: namespace, digest: known) else { throw error }
             return (info, false)
         } catch {
             try? writer.abort()
@@ -66,22 +67,7 @@ struct ContentAccess: Sendable {
 
     /// A document's bytes, refusing more than `maxDocumentBytes`.
     func document(_ descriptor: Descriptor) throws -> [UInt8] {
-        let digest = try Self.digest(descriptor.digest)
-        let info = try info(digest)
-        guard info.size <= Int64(Self.maxDocumentBytes) else {
-            throw BerthError.failedPrecondition("\(descriptor.mediaType) \(digest) is \(info.size) bytes, more than the \(Self.maxDocumentBytes)-byte limit for documents")
-        }
-        let fd = try store.openBlob(namespace: namespace, digest: digest)
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.size))
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw BerthError.internal("read \(digest): short read") }
-            offset += n
-        }
-        return bytes
+        try store.readBlob(namespace: namespace, digest: try Self.digest(descriptor.digest), limit: Self.maxDocumentBytes)
     }
 
     func open(_ digest: Digest) throws -> Int32 {

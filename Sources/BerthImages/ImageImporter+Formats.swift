@@ -199,9 +199,7 @@ extension ImageImporter {
         private func layerMediaType(_ digest: Digest, docker: Bool) throws -> String {
             let fd = try access.open(digest)
             defer { close(fd) }
-            var head = [UInt8](repeating: 0, count: 4)
-            let n = read(fd, &head, 4)
-            switch Compression.detect(head.prefix(max(0, n))) {
+            switch Compression.detect(descriptor: fd) {
             case .gzip: return docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip
             case .zstd: return MediaType.ociLayerZstd
             case .none: return docker ? MediaType.dockerLayer : MediaType.ociLayer

@@ -164,11 +164,7 @@ public struct ImageImporter: Sendable {
         do { return try ImageReference.normalize(name) } catch { throw BerthError.invalidArgument(error.description) }
     }
 
-    static func inOneDay() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp.format(seconds: Int(ts.tv_sec) + 86400, nanoseconds: 0)
-    }
+    static func inOneDay() -> String { RFC3339.format(seconds: RFC3339.now() + 86400) }
 }
 
 /// Layers applied and reused so far, counted from the unpacker's callbacks.
