@@ -53,18 +53,9 @@ struct ContainersCommand: AsyncParsableCommand {
         @Argument var ids: [String]
 
         func run() async throws {
-            var failed = false
-            try await globals.withClient { client in
-                for id in ids {
-                    do {
-                        try await client.call(API.containersDelete, ContainerRequest(namespace: globals.resolvedNamespace, id: id))
-                    } catch let error as BerthError {
-                        printError(error.message)
-                        failed = true
-                    }
-                }
+            try await globals.forEachReportingFailures(ids) { client, id in
+                try await client.call(API.containersDelete, ContainerRequest(namespace: globals.resolvedNamespace, id: id))
             }
-            if failed { throw ExitCode.failure }
         }
     }
 

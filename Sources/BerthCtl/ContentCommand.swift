@@ -57,19 +57,10 @@ struct ContentCommand: AsyncParsableCommand {
         @Argument(help: "Digests to remove.") var digests: [String]
 
         func run() async throws {
-            var failed = false
-            try await globals.withClient { client in
-                for digest in digests {
-                    do {
-                        try await client.call(API.contentDelete, ContentDigestRequest(namespace: globals.resolvedNamespace, digest: digest))
-                        print(digest)
-                    } catch let error as BerthError {
-                        printError(error.message)
-                        failed = true
-                    }
-                }
+            try await globals.forEachReportingFailures(digests) { client, digest in
+                try await client.call(API.contentDelete, ContentDigestRequest(namespace: globals.resolvedNamespace, digest: digest))
+                print(digest)
             }
-            if failed { throw ExitCode.failure }
         }
     }
 

@@ -92,3 +92,24 @@ func parseLabels(_ words: [String]) throws -> [String: String] {
     }
     return labels
 }
+
+extension GlobalOptions {
+    /// Runs `body` for each of `items` on one connection, as the `rm` subcommands do:
+    /// a failure is reported on a line of its own (after `item: ` when `naming`), the
+    /// other items still run, and the exit status is 1 when any failed.
+    func forEachReportingFailures(_ items: [String], naming: Bool = false,
+                                  _ body: (BerthClient, String) async throws -> Void) async throws {
+        var failed = false
+        try await withClient { client in
+            for item in items {
+                do {
+                    try await body(client, item)
+                } catch let error as BerthError {
+                    printError(naming ? "\(item): \(error.message)" : error.message)
+                    failed = true
+                }
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}

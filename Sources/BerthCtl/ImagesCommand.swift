@@ -154,19 +154,10 @@ struct ImagesCommand: AsyncParsableCommand {
         @Argument(help: "Images to remove.") var names: [String]
 
         func run() async throws {
-            var failed = false
-            try await globals.withClient { client in
-                for name in names {
-                    do {
-                        try await client.call(API.imagesDelete, DeleteImageRequest(namespace: globals.resolvedNamespace, name: name, sync: sync ? true : nil))
-                        print(name)
-                    } catch let error as BerthError {
-                        printError("\(name): \(error.message)")
-                        failed = true
-                    }
-                }
+            try await globals.forEachReportingFailures(names, naming: true) { client, name in
+                try await client.call(API.imagesDelete, DeleteImageRequest(namespace: globals.resolvedNamespace, name: name, sync: sync ? true : nil))
+                print(name)
             }
-            if failed { throw ExitCode.failure }
         }
     }
 

@@ -71,19 +71,10 @@ struct LeasesCommand: AsyncParsableCommand {
         @Argument(help: "Lease ids.") var ids: [String]
 
         func run() async throws {
-            var failed = false
-            try await globals.withClient { client in
-                for id in ids {
-                    do {
-                        try await client.call(API.leasesDelete, DeleteLeaseRequest(namespace: globals.resolvedNamespace, id: id, sync: sync ? true : nil))
-                        print(id)
-                    } catch let error as BerthError {
-                        printError(error.message)
-                        failed = true
-                    }
-                }
+            try await globals.forEachReportingFailures(ids) { client, id in
+                try await client.call(API.leasesDelete, DeleteLeaseRequest(namespace: globals.resolvedNamespace, id: id, sync: sync ? true : nil))
+                print(id)
             }
-            if failed { throw ExitCode.failure }
         }
     }
 }

@@ -46,19 +46,10 @@ struct NamespacesCommand: AsyncParsableCommand {
         @Argument(help: "Namespaces to remove.") var names: [String]
 
         func run() async throws {
-            var failed = false
-            try await globals.withClient { client in
-                for name in names {
-                    do {
-                        try await client.deleteNamespace(name)
-                        print(name)
-                    } catch let error as BerthError {
-                        printError(error.message)
-                        failed = true
-                    }
-                }
+            try await globals.forEachReportingFailures(names) { client, name in
+                try await client.deleteNamespace(name)
+                print(name)
             }
-            if failed { throw ExitCode.failure }
         }
     }
 

@@ -73,18 +73,9 @@ struct SnapshotsCommand: AsyncParsableCommand {
         @Argument(help: "Keys or names to remove.") var keys: [String]
 
         func run() async throws {
-            var failed = false
-            try await globals.withClient { client in
-                for key in keys {
-                    do {
-                        try await client.call(API.snapshotsRemove, SnapshotKeyRequest(snapshotter: options.snapshotter, namespace: globals.resolvedNamespace, key: key))
-                    } catch let error as BerthError {
-                        printError("\(key): \(error.message)")
-                        failed = true
-                    }
-                }
+            try await globals.forEachReportingFailures(keys, naming: true) { client, key in
+                try await client.call(API.snapshotsRemove, SnapshotKeyRequest(snapshotter: options.snapshotter, namespace: globals.resolvedNamespace, key: key))
             }
-            if failed { throw ExitCode.failure }
         }
     }
 

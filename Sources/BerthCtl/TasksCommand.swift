@@ -130,19 +130,10 @@ struct TasksCommand: AsyncParsableCommand {
         @Argument var ids: [String]
 
         func run() async throws {
-            var failed = false
-            try await globals.withClient { client in
-                for id in ids {
-                    do {
-                        let exit = try await client.call(API.tasksDelete, TaskRequest(namespace: globals.resolvedNamespace, containerID: id))
-                        print("\(id)\t\(exit.exitStatus)")
-                    } catch let error as BerthError {
-                        printError(error.message)
-                        failed = true
-                    }
-                }
+            try await globals.forEachReportingFailures(ids) { client, id in
+                let exit = try await client.call(API.tasksDelete, TaskRequest(namespace: globals.resolvedNamespace, containerID: id))
+                print("\(id)\t\(exit.exitStatus)")
             }
-            if failed { throw ExitCode.failure }
         }
     }
 
