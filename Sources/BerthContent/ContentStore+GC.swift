@@ -58,7 +58,7 @@ extension ContentStore {
     /// The digests of the blob files under `blobs/sha256`. Names that are not 64 lowercase
     /// hex digits (nothing Berth writes) are left out, and left alone.
     public func blobsOnDisk() throws -> [Digest] {
-        try Files.entries(blobDirectory).compactMap { try? Digest(parsing: "sha256:" + $0) }.sorted()
+        try FileSystem.entries(blobDirectory).compactMap { try? Digest(parsing: "sha256:" + $0) }.sorted()
     }
 
     /// Unlinks `digest`'s blob if no namespace holds it.

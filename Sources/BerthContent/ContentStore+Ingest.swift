@@ -73,7 +73,7 @@ extension ContentStore {
     /// Directories that are not ingests of this store are skipped.
     public func listStatuses(namespace: String? = nil) throws -> [IngestStatus] {
         var out: [IngestStatus] = []
-        for name in try Files.entries(ingestDirectory) {
+        for name in try FileSystem.entries(ingestDirectory) {
             guard let status = try readStatus(directory: ingestDirectory + "/" + name),
                   namespace == nil || status.namespace == namespace else { continue }
             out.append(status)
@@ -106,7 +106,7 @@ extension ContentStore {
     public func cleanupIngests(olderThan seconds: Int, keeping: Set<String> = [], now: Int? = nil) throws -> [IngestStatus] {
         let now = now ?? Files.now().seconds
         var removed: [IngestStatus] = []
-        for name in try Files.entries(ingestDirectory) {
+        for name in try FileSystem.entries(ingestDirectory) {
             let directory = ingestDirectory + "/" + name
             guard let status = try readStatus(directory: directory) else {
                 // Not an ingest (no ref file): a crash between mkdir and the first

@@ -57,23 +57,6 @@ enum Files {
         return (Int64(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec))
     }
 
-    /// The names in a directory, without `.` and `..`; empty when it does not exist.
-    static func entries(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else {
-            if errno == ENOENT { return [] }
-            throw SystemError(errno: errno, stage: "opendir \(path)")
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
     /// Removes a file; a missing one is not an error.
     static func unlinkIfPresent(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, stage: "unlink \(path)") }
@@ -82,7 +65,7 @@ enum Files {
     /// Removes a flat directory (an ingest: files only) and what it holds; a missing
     /// directory is not an error. A subdirectory nobody should have made fails loudly.
     static func removeFlatDirectory(_ path: String) throws {
-        for name in try entries(path) { try unlinkIfPresent(path + "/" + name) }
+        for name in try FileSystem.entries(path) { try unlinkIfPresent(path + "/" + name) }
         if rmdir(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, stage: "rmdir \(path)") }
     }
 

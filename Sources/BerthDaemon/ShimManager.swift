@@ -251,14 +251,7 @@ func selfExecutable() -> String {
 }
 
 func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
+    ((try? FileSystem.entries(path)) ?? []).sorted()
 }
 
 /// Removes a task's bundle: its root file system mount (a snapshot) first, and never

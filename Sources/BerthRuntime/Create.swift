@@ -166,14 +166,8 @@ func writePidFile(_ path: String, _ pid: Int32) throws {
 
 /// Removes a directory tree (the runtime's own state only: no symlinks followed).
 func removeTree(_ path: String) throws {
-    if FileSystem.fileType(path) == S_IFDIR, let dir = opendir(path) {
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
-        for name in names { try removeTree(path + "/" + name) }
+    if FileSystem.fileType(path) == S_IFDIR {
+        for name in try FileSystem.entries(path) { try removeTree(path + "/" + name) }
         if rmdir(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, stage: "rmdir \(path)") }
     } else if unlink(path) != 0 && errno != ENOENT {
         throw SystemError(errno: errno, stage: "unlink \(path)")

@@ -65,16 +65,7 @@ public struct StateStore: Sendable {
     }
 
     func ids() -> [String] {
-        guard let dir = opendir(root) else { return [] }
-        defer { closedir(dir) }
-        var ids: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." && FileSystem.fileType(statePath(name)) == S_IFREG { ids.append(name) }
-        }
-        return ids.sorted()
+        ((try? FileSystem.entries(root)) ?? []).filter { FileSystem.fileType(statePath($0)) == S_IFREG }.sorted()
     }
 
     /// The status the spec defines, worked out from the process, the fifo and the freezer.

@@ -16,24 +16,7 @@ enum Directories {
     /// The names in a directory, without `.` and `..`.
     static func entries(_ path: String) throws -> [String] {
         let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) }
-        return try entries(fd: fd, path: path)
-    }
-
-    /// The names in the directory open as `fd`, which this takes over and closes.
-    static func entries(fd: Int32, path: String) throws -> [String] {
-        guard let dir = fdopendir(fd) else {
-            close(fd)
-            throw SystemError(errno: errno, stage: "fdopendir \(path)")
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        return try FileSystem.entries(descriptor: fd, path: path)
     }
 
     /// Removes `path` and everything under it, like `rm -rf`, never following a
@@ -68,7 +51,7 @@ enum Directories {
         defer { close(fd) }
         let dupFD = dup(fd)
         guard dupFD >= 0 else { throw SystemError(errno: errno, stage: "dup \(path)") }
-        for child in try entries(fd: dupFD, path: path) {
+        for child in try FileSystem.entries(descriptor: dupFD, path: path) {
             var st = stat()
             guard fstatat(fd, child, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
                 if errno == ENOENT { continue }

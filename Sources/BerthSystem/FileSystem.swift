@@ -98,4 +98,33 @@ public enum FileSystem {
         let parent = String(path[..<slash])
         return parent.isEmpty ? "/" : parent
     }
+
+    /// The names in a directory, without `.` and `..`, in no order; empty when the
+    /// directory does not exist.
+    public static func entries(_ path: String) throws -> [String] {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return [] }
+            throw SystemError(errno: errno, stage: "open \(path)")
+        }
+        return try entries(descriptor: fd, path: path)
+    }
+
+    /// The names in the directory open as `fd`, which this takes over and closes.
+    public static func entries(descriptor fd: Int32, path: String) throws -> [String] {
+        guard let dir = fdopendir(fd) else {
+            let e = errno
+            close(fd)
+            throw SystemError(errno: e, stage: "fdopendir \(path)")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
 }
