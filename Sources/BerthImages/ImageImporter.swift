@@ -87,7 +87,8 @@ public struct ImageImporter: Sendable {
         let track: @Sendable (Digest) throws -> Void = { digest in
             try leases.addResource(namespace: options.namespace, id: lease.id, resource: LeaseResource(id: digest.string, type: "content"))
         }
-        let refPrefix = "import-\(Unpacker.randomSuffix())/"
+        // The import's ingests are named after its lease: `import-<random>/<entry>`.
+        let refPrefix = lease.id + "/"
 
         var work = Work(access: access, options: options, track: track)
         var bytesRead: Int64 = 0
