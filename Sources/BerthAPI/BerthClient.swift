@@ -56,15 +56,20 @@ public final class BerthClient: Sendable {
     /// - Parameters:
     ///   - timeout: the default deadline of each call (nil: none); also bounds the connect.
     ///   - maxFrame: the largest frame accepted from the server.
+    ///   - onNotification: when given, every notification is handed to it on the
+    ///     connection's I/O thread as it is read, in order, instead of to
+    ///     `notifications` (which then only ends when the connection closes). It must
+    ///     not block: it is for a caller that forwards at once (berthd's shim events).
     /// - Throws: `BerthError` `unavailable` naming the address when nothing listens there.
     public static func connect(
         to address: String,
         timeout: Duration? = .seconds(30),
         maxFrame: Int = Frame.defaultMaxPayload,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onNotification: (@Sendable (Notification) -> Void)? = nil
     ) async throws -> BerthClient {
         let (stream, continuation) = AsyncStream.makeStream(of: Notification.self, bufferingPolicy: .bufferingNewest(65536))
-        let router = ResponseRouter(notifications: continuation)
+        let router = ResponseRouter(notifications: continuation, onNotification: onNotification)
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(timeout.map { TimeAmount.nanoseconds(Int64($0.nanoseconds)) } ?? .seconds(30))
             .channelInitializer { channel in
@@ -157,9 +162,12 @@ final class ResponseRouter: ChannelInboundHandler, Sendable {
 
     private let state = Mutex(State())
     private let notifications: AsyncStream<BerthClient.Notification>.Continuation
+    private let onNotification: (@Sendable (BerthClient.Notification) -> Void)?
 
-    init(notifications: AsyncStream<BerthClient.Notification>.Continuation) {
+    init(notifications: AsyncStream<BerthClient.Notification>.Continuation,
+         onNotification: (@Sendable (BerthClient.Notification) -> Void)? = nil) {
         self.notifications = notifications
+        self.onNotification = onNotification
     }
 
     func nextID() -> Int64 {
@@ -203,7 +211,11 @@ final class ResponseRouter: ChannelInboundHandler, Sendable {
         let bytes = Array(buffer: unwrapInboundIn(data))
         guard let head = try? WireJSON.decode(MessageHead.self, from: bytes) else { return }
         if let method = head.method {
-            notifications.yield(.init(method: method, message: bytes))
+            if let onNotification {
+                onNotification(.init(method: method, message: bytes))
+            } else {
+                notifications.yield(.init(method: method, message: bytes))
+            }
             return
         }
         guard case let .number(id)? = head.id else {

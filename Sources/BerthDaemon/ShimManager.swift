@@ -62,20 +62,14 @@ final class ShimManager: Sendable {
     /// Watches a shim's connection: when it closes while the task is still ours, the
     /// shim died. Its container is then cleaned up (`berth-shim delete`, the cgroup's
     /// processes killed) and reported stopped with the exit the shim recorded, or 255.
-    private func monitor(_ handle: Handle, namespace: String, id: String) {
+    private func monitor(_ handle: Handle, _ forwarder: ShimEventForwarder, namespace: String, id: String) {
         let client = handle.client
-        let bundle = handle.bootstrap.bundle
         Task { [self] in
             // Resume from the last shim event published: what happened while berthd was
-            // down is published now, once.
-            var last = Self.lastForwarded(bundle)
-            _ = try? await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: last))
-            for await notification in client.notifications where notification.method == "events.event" {
-                guard let event = try? notification.decodeParams(ShimEvent.self), event.seq > last else { continue }
-                forward(event, namespace: namespace, bundle: bundle)
-                last = event.seq
-                try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("\(last)".utf8), mode: 0o600)
-            }
+            // down is published now, once. The forwarder publishes each event as it is
+            // read; this task only waits for the connection to end.
+            _ = try? await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: forwarder.lastForwarded))
+            for await _ in client.notifications {}
             let stillOurs = shims.withLock { map -> Bool in
                 guard let current = map[Self.key(namespace, id)], current.client === client else { return false }
                 map[Self.key(namespace, id)] = nil
@@ -84,46 +78,6 @@ final class ShimManager: Sendable {
             guard stillOurs else { return }
             logger.warning("shim died", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
             await cleanUpDeadShim(bundle: handle.bootstrap.bundle, namespace: namespace, id: id)
-        }
-    }
-
-    static let seqFile = "events.seq"
-
-    /// The seq of the last shim event berthd published for a bundle (0: none).
-    static func lastForwarded(_ bundle: String) -> UInt64 {
-        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return 0 }
-        return UInt64(String(decoding: bytes, as: UTF8.self)) ?? 0
-    }
-
-    /// Publishes one shim event as the daemon's /tasks/* event.
-    private func forward(_ event: ShimEvent, namespace: String, bundle: String) {
-        let p = event.payload
-        let pid = UInt32(clamping: p.pid ?? 0)
-        switch event.topic {
-        case "/tasks/create":
-            events.publish(EventTopics.tasksCreate, namespace: namespace, TaskCreateEvent(containerID: p.containerID, bundle: bundle, pid: pid))
-        case "/tasks/start":
-            events.publish(EventTopics.tasksStart, namespace: namespace, TaskStartEvent(containerID: p.containerID, pid: pid))
-        case "/tasks/exit":
-            events.publish(EventTopics.tasksExit, namespace: namespace, TaskExitEvent(
-                containerID: p.containerID, id: p.execID ?? p.containerID, pid: pid,
-                exitStatus: UInt32(clamping: p.exitStatus ?? 255), exitedAt: p.exitedAt ?? event.timestamp))
-        case "/tasks/delete":
-            events.publish(EventTopics.tasksDelete, namespace: namespace, TaskDeleteEvent(
-                containerID: p.containerID, id: p.execID ?? p.containerID, pid: pid,
-                exitStatus: UInt32(clamping: p.exitStatus ?? 255), exitedAt: p.exitedAt ?? event.timestamp))
-        case "/tasks/exec-added":
-            events.publish(EventTopics.tasksExecAdded, namespace: namespace, TaskExecAddedEvent(containerID: p.containerID, execID: p.execID ?? ""))
-        case "/tasks/exec-started":
-            events.publish(EventTopics.tasksExecStarted, namespace: namespace, TaskExecStartedEvent(containerID: p.containerID, execID: p.execID ?? "", pid: pid))
-        case "/tasks/paused":
-            events.publish(EventTopics.tasksPaused, namespace: namespace, TaskPausedEvent(containerID: p.containerID))
-        case "/tasks/resumed":
-            events.publish(EventTopics.tasksResumed, namespace: namespace, TaskResumedEvent(containerID: p.containerID))
-        case "/tasks/oom":
-            events.publish(EventTopics.tasksOOM, namespace: namespace, TaskOOMEvent(containerID: p.containerID))
-        default:
-            logger.notice("unknown shim event", metadata: ["topic": "\(event.topic)"])
         }
     }
 
@@ -172,11 +126,12 @@ final class ShimManager: Sendable {
         guard let started = try? WireJSON.decode(Started.self, from: output) else {
             throw BerthError.internal("berth-shim start: unexpected output \(String(decoding: output, as: UTF8.self))")
         }
-        let client = try await BerthClient.connect(to: started.address, timeout: callTimeout)
+        let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger)
+        let client = try await BerthClient.connect(to: started.address, timeout: callTimeout, onNotification: forwarder.receive)
         let handle = Handle(bootstrap: bootstrap, client: client)
         shims.withLock { $0[Self.key(namespace, container.id)] = handle }
         _ = forgetDead(namespace, container.id)
-        monitor(handle, namespace: namespace, id: container.id)
+        monitor(handle, forwarder, namespace: namespace, id: container.id)
         return handle
     }
 
@@ -209,11 +164,12 @@ final class ShimManager: Sendable {
                 let bundle = bundle(namespace, id)
                 guard let bootstrap = try? ShimBootstrap.read(from: bundle) else { continue }
                 do {
-                    let client = try await BerthClient.connect(to: bootstrap.address, timeout: callTimeout)
+                    let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger)
+                    let client = try await BerthClient.connect(to: bootstrap.address, timeout: callTimeout, onNotification: forwarder.receive)
                     _ = try await client.call(ShimAPI.connect, Empty())
                     let handle = Handle(bootstrap: bootstrap, client: client)
                     shims.withLock { $0[Self.key(namespace, id)] = handle }
-                    monitor(handle, namespace: namespace, id: id)
+                    monitor(handle, forwarder, namespace: namespace, id: id)
                     logger.info("reconnected to shim", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
                 } catch {
                     logger.warning("shim is gone; cleaning up", metadata: ["namespace": "\(namespace)", "container.id": "\(id)", "error": "\(error)"])

@@ -17,6 +17,11 @@ public protocol EventPublisher: Sendable {
     /// when the payload could not be encoded or the exchange is closed).
     @discardableResult
     func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64?
+
+    /// Returns once every event up to `seq` is in the journal, for a caller that records
+    /// elsewhere that it has published (berthd's `events.seq` per shim): a crash after
+    /// that record must not lose the event.
+    func committed(through seq: UInt64) async
 }
 
 extension EventPublisher {
@@ -25,6 +30,9 @@ extension EventPublisher {
     public func publish<Payload>(_ topic: EventTopic<Payload>, namespace: String, _ payload: Payload) -> UInt64? {
         publish(namespace: namespace, topic: topic.name, payload: payload)
     }
+
+    /// A publisher without a journal: publishing is all there is to wait for.
+    public func committed(through seq: UInt64) async {}
 }
 
 /// Publishes nowhere: for tests of services that need a publisher and check no events.

@@ -62,6 +62,8 @@ public final class Exchange: EventPublisher {
     private let feed: EventFeed
     private let pending: Mutex<Pending>
     private let subscriptions = Mutex<[UInt64: Subscription]>([:])
+    /// Callers of `committed(through:)` waiting for the journal.
+    private let commitWaiters = Mutex<[(UInt64, CheckedContinuation<Void, Never>)]>([])
     private let nextSubscription = Atomic<UInt64>(1)
     private let writer = DispatchQueue(label: "berth.events.journal")
     private let logger: Logger
@@ -99,6 +101,19 @@ public final class Exchange: EventPublisher {
             return nil
         }
         return enqueue(namespace: namespace, topic: topic, payloadJSON: json, waiter: nil)
+    }
+
+    public func committed(through seq: UInt64) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // committed is stored before the writer takes this lock: a waiter either sees
+            // the new value here or is found by the writer.
+            let ready = commitWaiters.withLock { waiters -> Bool in
+                if feed.committed.load(ordering: .acquiring) >= seq || pending.withLock({ $0.closed }) { return true }
+                waiters.append((seq, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
     }
 
     /// Publishes an already encoded payload (a JSON value) and returns its seq once the
@@ -176,6 +191,7 @@ public final class Exchange: EventPublisher {
             feed.cache.append(records)
             let head = records.last!.seq
             feed.committed.store(head, ordering: .releasing)
+            resumeCommitWaiters { $0 <= head }
             wakeSubscriptions(through: head)
             for waiter in waiters { waiter.continuation.resume(returning: waiter.seq) }
         }
@@ -244,6 +260,21 @@ public final class Exchange: EventPublisher {
             return Array(map.values)
         }
         for subscription in all { subscription.end() }
+        resumeCommitWaiters { _ in true }
         journal.close()
+    }
+
+    private func resumeCommitWaiters(where ready: (UInt64) -> Bool) {
+        let due = commitWaiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            guard !waiters.isEmpty else { return [] }
+            var due: [CheckedContinuation<Void, Never>] = []
+            waiters.removeAll { entry in
+                guard ready(entry.0) else { return false }
+                due.append(entry.1)
+                return true
+            }
+            return due
+        }
+        for continuation in due { continuation.resume() }
     }
 }

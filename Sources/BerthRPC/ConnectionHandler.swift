@@ -31,9 +31,13 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var peer: PeerCredentials?
     private var refused = false
     private var connection: ClientConnection?
+    /// Where calls run: the connection's event loop, or (nil) the shared task pool.
+    private let executor: EventLoopTaskExecutor?
 
-    init(router: Router, access: AccessPolicy, logger: Logger, maxResponseBytes: Int = Frame.defaultMaxPayload) {
+    init(router: Router, access: AccessPolicy, logger: Logger, maxResponseBytes: Int = Frame.defaultMaxPayload,
+         executor: EventLoopTaskExecutor? = nil) {
         self.router = router
+        self.executor = executor
         self.maxResponseBytes = maxResponseBytes
         self.access = access
         self.logger = logger
@@ -88,7 +92,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         nextTask += 1
         let loop = context.eventLoop
         let maxResponse = maxResponseBytes
-        tasks[taskID] = Task { [inFlight, logger] in
+        tasks[taskID] = Task(executorPreference: executor) { [inFlight, logger] in
             var response: [UInt8]
             var succeeded = false
             do {
@@ -175,4 +179,19 @@ final class Counter: Sendable {
     func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
 
     func decrement() { value.subtract(1, ordering: .relaxed) }
+}
+
+/// A task executor that runs jobs on one event loop: a call's task then starts on the
+/// thread that read its request, and resumes there.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
 }

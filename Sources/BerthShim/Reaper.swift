@@ -11,6 +11,7 @@ import Glibc
 public final class Reaper: @unchecked Sendable {
     private struct State {
         var waiters: [Int32: [CheckedContinuation<Int32, Never>]] = [:]
+        var handlers: [Int32: @Sendable (Int32) -> Void] = [:]
         var unclaimed: [Int32: Int32] = [:]
         var order: [Int32] = []
     }
@@ -49,17 +50,36 @@ public final class Reaper: @unchecked Sendable {
     }
 
     private func deliver(pid: Int32, status: Int32) {
-        let waiters = state.withLock { s -> [CheckedContinuation<Int32, Never>] in
-            if let w = s.waiters.removeValue(forKey: pid) { return w }
+        let (handler, waiters) = state.withLock { s -> ((@Sendable (Int32) -> Void)?, [CheckedContinuation<Int32, Never>]) in
+            if let h = s.handlers.removeValue(forKey: pid) { return (h, []) }
+            if let w = s.waiters.removeValue(forKey: pid) { return (nil, w) }
             s.unclaimed[pid] = status
             s.order.append(pid)
             if s.order.count > Self.maxUnclaimed {
                 let old = s.order.removeFirst()
                 s.unclaimed.removeValue(forKey: old)
             }
-            return []
+            return (nil, [])
         }
+        handler?(status)
         waiters.forEach { $0.resume(returning: status) }
+    }
+
+    /// Calls `handler` with `pid`'s raw wait status when it exits: on the reaper's own
+    /// thread the moment it is reaped (no hop to another thread, so an exit is recorded
+    /// and announced within microseconds), or at once on the caller's thread when it was
+    /// reaped already. One handler per pid; it claims the status (`wait` then waits for
+    /// a later process with the same pid).
+    public func onExit(of pid: Int32, _ handler: @escaping @Sendable (Int32) -> Void) {
+        let ready = state.withLock { s -> Int32? in
+            if let status = s.unclaimed.removeValue(forKey: pid) {
+                s.order.removeAll { $0 == pid }
+                return status
+            }
+            s.handlers[pid] = handler
+            return nil
+        }
+        if let ready { handler(ready) }
     }
 
     /// The raw wait status of `pid`, waiting until it exits.

@@ -59,8 +59,9 @@ public struct ShimBootstrap: Codable, Sendable, Equatable {
     }
 }
 
-/// The exit status a shim records the moment it reaps a task's init, durably
-/// (`<bundle>/exit.json`, written with fsync → rename → fsync(dir)).
+/// The exit status a shim records the moment it reaps a task's init (`<bundle>/exit.json`,
+/// written to a temporary file and renamed: it outlives the shim and berthd, not the host,
+/// like the container it reports on).
 public struct ExitRecord: Codable, Sendable, Equatable {
     public var pid: Int32
     public var exitStatus: Int32

@@ -16,8 +16,8 @@ import Glibc
 
 /// The shim's `task.*` service: one container's init and its exec'd processes.
 ///
-/// Every process is watched from the moment its pid is known (`Reaper.wait` keeps a
-/// status that arrives early), so no exit is lost. The init's exit is written to
+/// Every process is watched from the moment its pid is known (`Reaper.onExit` gets a
+/// status that arrived early), so no exit is lost. The init's exit is written to
 /// `<bundle>/exit.json` before the `/tasks/exit` event is published.
 final class TaskService: Sendable {
     struct Process {
@@ -140,34 +140,42 @@ final class TaskService: Sendable {
         return ShimPidResponse(pid: pid)
     }
 
-    /// Follows `pid` until it exits; records and announces the exit exactly once.
+    /// Follows `pid` until it exits; records and announces the exit exactly once. The
+    /// record, the exit file and the event are made on the reaper's thread as it reaps.
     private func watch(pid: Int32, execID: String?) {
-        Task { [self] in
-            let status = await reaper.wait(for: pid)
+        reaper.onExit(of: pid) { [self] status in
             let record = ExitRecord(pid: pid, exitStatus: exitCode(fromWaitStatus: status), exitedAt: Timestamp.now())
+            guard execID == nil else { return finish(record, execID: execID) }
             // An OOM kill is announced before the exit it caused.
-            if execID == nil { checkOOM() }
+            checkOOM()
             // create → start → exit: an init that exits during `start` waits for /tasks/start.
-            while execID == nil, state.withLock({ $0.initProcess?.status == "starting" }) {
-                try? await Task.sleep(for: .milliseconds(1))
-            }
-            if execID == nil { try? record.write(to: bootstrap.bundle) }
-            let waiters = state.withLock { s -> [CheckedContinuation<ExitRecord, Never>] in
-                if let execID {
-                    s.execs[execID]?.status = "stopped"
-                    s.execs[execID]?.exit = record
-                    defer { s.execs[execID]?.waiters = [] }
-                    return s.execs[execID]?.waiters ?? []
+            guard state.withLock({ $0.initProcess?.status == "starting" }) else { return finish(record, execID: nil) }
+            Task { [self] in
+                while state.withLock({ $0.initProcess?.status == "starting" }) {
+                    try? await Task.sleep(for: .milliseconds(1))
                 }
-                s.initProcess?.status = "stopped"
-                s.initProcess?.exit = record
-                defer { s.initProcess?.waiters = [] }
-                return s.initProcess?.waiters ?? []
+                finish(record, execID: nil)
             }
-            events.publish("/tasks/exit", ShimEventPayload(containerID: id, execID: execID, pid: pid,
-                                                           exitStatus: record.exitStatus, exitedAt: record.exitedAt))
-            waiters.forEach { $0.resume(returning: record) }
         }
+    }
+
+    private func finish(_ record: ExitRecord, execID: String?) {
+        if execID == nil { try? record.write(to: bootstrap.bundle) }
+        let waiters = state.withLock { s -> [CheckedContinuation<ExitRecord, Never>] in
+            if let execID {
+                s.execs[execID]?.status = "stopped"
+                s.execs[execID]?.exit = record
+                defer { s.execs[execID]?.waiters = [] }
+                return s.execs[execID]?.waiters ?? []
+            }
+            s.initProcess?.status = "stopped"
+            s.initProcess?.exit = record
+            defer { s.initProcess?.waiters = [] }
+            return s.initProcess?.waiters ?? []
+        }
+        events.publish("/tasks/exit", ShimEventPayload(containerID: id, execID: execID, pid: record.pid,
+                                                       exitStatus: record.exitStatus, exitedAt: record.exitedAt))
+        waiters.forEach { $0.resume(returning: record) }
     }
 
     func processState(_ execID: String?) throws -> ShimProcessState {

@@ -68,6 +68,31 @@ import Testing
         #expect(seqs.sorted() == Array(2...201))
     }
 
+    /// berthd records a shim's last forwarded event only after `committed(through:)`
+    /// returns: it must return only once the journal holds the event, and always return.
+    @Test func committedThroughReturnsOnceTheJournalHoldsTheEvent() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let exchange = try Self.open(dir)
+        await exchange.committed(through: 0) // nothing to wait for
+        let inJournal = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for n in 0..<300 {
+                let seq = try #require(exchange.publish(namespace: "default", topic: "/test/c", payload: Sample(n: n)))
+                group.addTask {
+                    await exchange.committed(through: seq)
+                    return exchange.journal.lastSeq >= seq && exchange.lastSeq >= seq
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(inJournal.count == 300 && inJournal.allSatisfy { $0 })
+        // A seq that never comes: the wait ends when the exchange closes.
+        let waiter = Task { await exchange.committed(through: 1_000_000) }
+        try await Task.sleep(for: .milliseconds(50))
+        exchange.close()
+        await waiter.value
+    }
+
     /// Subscribe with afterSeq while events keep coming: the replay and the live stream
     /// meet with no gap and no duplicate.
     @Test(arguments: [4096, 50]) // 50: the replay comes from the journal, not the cache

@@ -32,6 +32,26 @@ extension ShimTests {
             }
         }
 
+        /// The shim runs its calls on its connection's I/O thread: a call that waits
+        /// (task.wait, two of them) must not hold up the others on the same connection.
+        @Test("waits in flight do not hold up state and kill on the same connection")
+        func waitsInFlightDoNotBlockOtherCalls() async throws {
+            try await withShim(["sleep", "100"]) { shim in
+                let client = try await shim.connect()
+                try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio()))
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                async let first = client.call(ShimAPI.wait, ShimProcessRequest())
+                async let second = client.call(ShimAPI.wait, ShimProcessRequest())
+                for _ in 0..<20 {
+                    #expect(try await client.call(ShimAPI.state, ShimProcessRequest(), timeout: .seconds(5)).status == "running")
+                }
+                try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL), timeout: .seconds(5))
+                #expect(try await first.exitStatus == 137)
+                #expect(try await second.exitStatus == 137)
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+            }
+        }
+
         /// The init of a pid namespace ignores SIGTERM it has no handler for, so a plain
         /// SIGTERM leaves this container running; with `all`, its two children die, `wait`
         /// returns and the shell exits 0.
