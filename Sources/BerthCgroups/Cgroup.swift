@@ -47,8 +47,8 @@ import CBerthLinux
 ///
 /// ## Order
 ///
-/// `create()` → `apply(_:)` → `add(pid:)`. Limits set before the first process joins
-/// mean no instant without them; v1 `cpuset` needs cpus and mems before any task may
+/// `create()` → `apply(_:)` → `add(pid:)` (or the new process joins by itself). Limits
+/// set before the first process joins mean no instant without them; v1 `cpuset` needs cpus and mems before any task may
 /// join, so `create()` copies them from the parent. `apply(_:)` may be called again
 /// later (`update`). `remove()` after every process is gone (`kill(signal: SIGKILL)`,
 /// then reap).
@@ -159,12 +159,27 @@ public final class Cgroup: Sendable {
         }
     }
 
-    /// Moves `pid` (and so all its threads) into the cgroup in every hierarchy.
-    public func add(pid: Int32) throws {
-        for h in allHierarchies {
+    /// Moves `pid` (and so all its threads) into the cgroup in every hierarchy, or only
+    /// in the v1 ones or only in the unified one.
+    ///
+    /// Moving another process in through `cgroup.procs` takes the kernel's global
+    /// threadgroup lock for writing, which waits for an RCU grace period (5–20 ms on
+    /// this kind of host: the largest single cost of starting a container). A new
+    /// process can join faster by itself: see `v1TaskFiles` and `unifiedDirectory`.
+    public func add(pid: Int32, v1 includeV1: Bool = true, unified includeUnified: Bool = true) throws {
+        for h in (includeV1 ? v1 : []) + (includeUnified ? unified.map { [$0] } ?? [] : []) {
             try CgroupFile.write(h.directory, "cgroup.procs", String(pid))
         }
     }
+
+    /// The `tasks` file of the cgroup in each v1 hierarchy. A single-threaded process
+    /// that writes "0" (itself) into them joins the cgroup without the global lock that
+    /// `add(pid:)` waits for (Linux 6.0 and later; older kernels take it either way).
+    public var v1TaskFiles: [String] { v1.map { $0.directory + "/tasks" } }
+
+    /// The cgroup's directory in the cgroup2 hierarchy (nil on v1): clone3 with
+    /// `CLONE_INTO_CGROUP` and this directory's fd starts a process inside it.
+    public var unifiedDirectory: String? { unified?.directory }
 
     /// Every process in the cgroup and its descendant cgroups, sorted.
     public func pids() throws -> [Int32] {

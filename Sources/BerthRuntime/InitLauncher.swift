@@ -59,21 +59,24 @@ struct InitLauncher {
         let cgroupFlag = UInt64(UInt32(bitPattern: NamespaceTable.flags["cgroup"]!))
         let unshareLater = Int32(truncatingIfNeeded: flags & cgroupFlag)
         flags &= ~cgroupFlag
+        // The init joins its cgroup by itself unless a user namespace is involved (its
+        // writes would then be checked against the namespace's root).
+        let selfJoin = !config.newUserNamespace && !joins.contains { $0.type == NamespaceTable.flags["user"]! }
         let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: joinsPid,
-                                becomeRoot: config.newUserNamespace, unshareAfterGo: unshareLater)
+                                becomeRoot: config.newUserNamespace, unshareAfterGo: unshareLater,
+                                cgroup: cgroup, selfJoin: selfJoin)
         defer { close(spawned.sync) }
         var pid = spawned.pid
         do {
             if config.newUserNamespace { try writeIDMappings(pid: pid) }
-            try cgroup.add(pid: pid)
-            try send(spawned.sync, BERTH_SYNC_GO)
+            try cgroup.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
+            try sendGo(spawned.sync, to: pid)
             if joinsPid {
                 let message = try receive(spawned.sync, from: pid)
                 guard message.type == BERTH_SYNC_PID.rawValue else { throw RuntimeError("create: expected the init's pid") }
                 var status: Int32 = 0
                 waitpid(pid, &status, 0) // the intermediate exits at once
-                pid = message.pid
-                try cgroup.add(pid: pid)
+                pid = message.pid // it forked after joining the cgroup: the init is in it too
             }
             while true {
                 let message = try receive(spawned.sync, from: pid)
@@ -153,7 +156,8 @@ struct InitLauncher {
                                     umask: process.user.umask.map { Int32($0) } ?? -1, preserve_fds: config.preserveFDs,
                                     not_found_stage: notFoundStage, exec_stage: execStageC)
                                 return try spawn(flags: 0, joins: joins, waitForGo: false, forkAfterJoin: needsFork,
-                                                 argv: argv, envp: envp, process: &setup)
+                                                 argv: argv, envp: envp, process: &setup, cgroup: cgroup,
+                                                 selfJoin: !joins.contains { $0.type == NamespaceTable.flags["user"]! })
                             }
                         }
                       }
@@ -172,8 +176,8 @@ struct InitLauncher {
                 var status: Int32 = 0
                 waitpid(spawned.pid, &status, 0) // the intermediate exits at once
             }
-            try cgroup?.add(pid: pid)
-            try send(spawned.sync, BERTH_SYNC_GO)
+            try cgroup?.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
+            try sendGo(spawned.sync, to: pid)
             // Success is the socket closing at exec; a failure arrives as ERROR.
             var message = berth_sync_msg()
             let rc = berth_sync_recv(spawned.sync, &message)
@@ -194,7 +198,8 @@ struct InitLauncher {
                        argv userArgv: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
                        envp userEnvp: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
                        process: UnsafePointer<berth_exec_process>? = nil,
-                       becomeRoot: Bool = false, unshareAfterGo: Int32 = 0) throws -> (pid: Int32, sync: Int32) {
+                       becomeRoot: Bool = false, unshareAfterGo: Int32 = 0,
+                       cgroup: Cgroup? = nil, selfJoin: Bool = false) throws -> Spawned {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw SystemError(errno: errno, stage: "socketpair")
@@ -209,6 +214,27 @@ struct InitLauncher {
         defer { close(configFD) }
         // Descriptors the init must inherit lose close-on-exec; nothing else does.
         for fd in [config.fifoFD, consoleSocketFD].compactMap({ $0 }) { _ = fcntl(fd, F_SETFD, 0) }
+        // The cgroup files the child joins through (all of them, or none: the parent then
+        // moves it in). Close-on-exec: no process in the container ever holds them.
+        var taskFDs: [Int32] = []
+        var cgroupFD: Int32 = -1
+        defer {
+            taskFDs.forEach { close($0) }
+            if cgroupFD >= 0 { close(cgroupFD) }
+        }
+        if let cgroup, selfJoin {
+            for file in cgroup.v1TaskFiles {
+                let fd = open(file, O_WRONLY | O_CLOEXEC)
+                if fd < 0 { break }
+                taskFDs.append(fd)
+            }
+            if taskFDs.count != cgroup.v1TaskFiles.count {
+                taskFDs.forEach { close($0) }
+                taskFDs = []
+            }
+            if let dir = cgroup.unifiedDirectory { cgroupFD = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        }
+        var intoCgroup: Int32 = 0
 
         let argv = ["berth-runtime", "init"]
         let envp = ["\(initEnvironmentKey)=\(configFD),\(childEnd)"]
@@ -219,12 +245,19 @@ struct InitLauncher {
                 let fds = joins.map(\.fd), types = joins.map(\.type)
                 return fds.withUnsafeBufferPointer { fdp in
                     types.withUnsafeBufferPointer { tp in
-                        var args = berth_spawn_args(
-                            clone_flags: flags, sync_fd: childEnd, exec_fd: exe, join_fds: fdp.baseAddress,
-                            join_types: tp.baseAddress, join_count: Int32(joins.count), wait_for_go: waitForGo ? 1 : 0,
-                            become_root: becomeRoot ? 1 : 0, unshare_after_go: unshareAfterGo,
-                            fork_after_join: forkAfterJoin ? 1 : 0, argv: cargv, envp: cenvp, process: process)
-                        return berth_spawn(&args, nil)
+                        taskFDs.withUnsafeBufferPointer { taskp in
+                            withUnsafeMutablePointer(to: &intoCgroup) { used in
+                                var args = berth_spawn_args(
+                                    clone_flags: flags, sync_fd: childEnd, exec_fd: exe, join_fds: fdp.baseAddress,
+                                    join_types: tp.baseAddress, join_count: Int32(joins.count), wait_for_go: waitForGo ? 1 : 0,
+                                    become_root: becomeRoot ? 1 : 0, unshare_after_go: unshareAfterGo,
+                                    fork_after_join: forkAfterJoin ? 1 : 0,
+                                    cgroup_task_fds: taskp.baseAddress, cgroup_task_fd_count: Int32(taskFDs.count),
+                                    cgroup_fd: cgroupFD, cgroup_fd_used: used,
+                                    argv: cargv, envp: cenvp, process: process)
+                                return berth_spawn(&args, nil)
+                            }
+                        }
                     }
                 }
             }
@@ -233,7 +266,30 @@ struct InitLauncher {
             close(parentEnd)
             throw SystemError(errno: -pid, stage: "clone3 (namespaces \(String(flags, radix: 16)))")
         }
-        return (pid, parentEnd)
+        let v1Files = cgroup?.v1TaskFiles.count ?? 0
+        return Spawned(pid: pid, sync: parentEnd,
+                       joinedV1: selfJoin && taskFDs.count == v1Files,
+                       joinedUnified: cgroup?.unifiedDirectory == nil || intoCgroup == 1)
+    }
+
+    /// A cloned child, its end of the sync socket, and whether it joined the cgroup by
+    /// itself (in the v1 hierarchies; in the unified one).
+    struct Spawned {
+        let pid: Int32
+        let sync: Int32
+        let joinedV1: Bool
+        let joinedUnified: Bool
+    }
+
+    /// Lets the child go on. A child that failed before it read GO (joining its
+    /// cgroup) has sent its error: that, not the broken socket, is reported.
+    private func sendGo(_ fd: Int32, to pid: Int32) throws {
+        do {
+            try send(fd, BERTH_SYNC_GO)
+        } catch {
+            _ = try receive(fd, from: pid)
+            throw error
+        }
     }
 
     private func writeConfig() throws -> Int32 {

@@ -80,7 +80,21 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
     ca.exit_signal = SIGCHLD;
     int child_pidfd = -1;
     if (pidfd) ca.pidfd = (uint64_t)(uintptr_t)&child_pidfd;
+    if (a->cgroup_fd >= 0) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = (uint64_t)a->cgroup_fd;
+    }
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0 && a->cgroup_fd >= 0 && errno != EAGAIN && errno != ENOMEM) {
+        // A kernel without CLONE_INTO_CGROUP, or a cgroup it refuses: the parent
+        // moves the child in instead.
+        ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+        ca.cgroup = 0;
+        pid = syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid > 0 && a->cgroup_fd_used) *a->cgroup_fd_used = 0;
+    } else if (pid > 0 && a->cgroup_fd_used) {
+        *a->cgroup_fd_used = a->cgroup_fd >= 0;
+    }
     if (pid < 0) {
         int err = errno;
         pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -109,6 +123,12 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
     // the container can open /proc/<pid>/exe of it (CVE-2019-5736 through exec). The
     // execve of the user's program restores the default.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+    // Into the container's cgroup before anything else runs (and before the cgroup
+    // namespace is made, so its root is this cgroup): "0" is the writing thread itself.
+    for (int i = 0; i < a->cgroup_task_fd_count; i++) {
+        if (write(a->cgroup_task_fds[i], "0", 1) != 1) child_fail(a->sync_fd, errno, "join cgroup (write 0 to tasks)");
+    }
 
     if (a->wait_for_go) {
         berth_sync_msg msg;

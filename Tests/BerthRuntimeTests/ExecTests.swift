@@ -42,6 +42,23 @@ struct ExecTests {
         }
     }
 
+    /// An exec'd process joins the container's cgroup in every hierarchy (berth-runtime's
+    /// child moves itself in): inside the container's cgroup namespace each line of its
+    /// /proc/self/cgroup names the namespace's root, as the init's do.
+    @Test(arguments: RuntimeKind.allCases)
+    func execJoinsTheContainersCgroup(_ kind: RuntimeKind) async throws {
+        try await withTestBed { bed in
+            let (rt, id, _) = try await running(bed, kind)
+            let exec = try await rt("exec", id, "sort", "/proc/self/cgroup")
+            let initCgroups = try await rt("exec", id, "sort", "/proc/1/cgroup")
+            #expect(exec.status == 0 && initCgroups.status == 0, "\(exec) \(initCgroups)")
+            let lines = exec.stdout.split(separator: "\n")
+            #expect(lines.count >= 2, "\(exec)")
+            #expect(lines.allSatisfy { $0.hasSuffix(":/") }, "\(exec)")
+            #expect(exec.stdout == initCgroups.stdout, "\(exec) vs init \(initCgroups)")
+        }
+    }
+
     @Test(arguments: RuntimeKind.allCases)
     func execUserCwdAndEnv(_ kind: RuntimeKind) async throws {
         try await withTestBed { bed in

@@ -42,6 +42,14 @@ typedef struct berth_spawn_args {
     int become_root;          // after GO: setresgid/setresuid(0) (a new user namespace's root)
     int unshare_after_go;     // after GO: unshare these CLONE_NEW* flags (cgroup: after the cgroup join)
     int fork_after_join;      // fork once more after setns (needed to enter a pid ns)
+    /// The container's cgroup, joined by the child itself (no cgroup.procs write by the
+    /// parent, which waits for an RCU grace period: 5-20 ms). v1: the child writes "0"
+    /// into each hierarchy's `tasks` file first thing (a thread moving itself skips the
+    /// kernel's global threadgroup lock, Linux >= 6.0). cgroup2: clone3 CLONE_INTO_CGROUP.
+    const int *cgroup_task_fds;
+    int cgroup_task_fd_count;
+    int cgroup_fd;            // >= 0: a cgroup2 directory to clone into; -1: none
+    int *cgroup_fd_used;      // out (may be NULL): 1 when the clone went into cgroup_fd
     char *const *argv;
     char *const *envp;
     /// When set, the child does not exec the runtime: it sets up this process itself
