@@ -15,6 +15,7 @@
 #   ratio A B                            prints A/B with two decimals ("n/a" if B is 0 or empty)
 #   bench_section TITLE                  prints a section header
 #   require_bin NAME                     fails unless $BIN/NAME is executable
+#   wait_until_idle [MAX_SECONDS]        waits for the host's CPUs to be >= 90% idle
 #
 # Environment:
 #   BIN                     directory with the built Berth executables (required)
@@ -63,6 +64,30 @@ ratio() {
 }
 
 # _alive PID: the process exists and is not a zombie waiting to be reaped.
+# wait_until_idle [MAX_SECONDS]: waits until the host's CPUs are at least 90% idle
+# over half a second (at most MAX_SECONDS, default 30), and says how long it waited.
+# Tearing down many containers leaves the kernel busy for seconds after the last one
+# is reaped (network namespaces are destroyed asynchronously, by kernel workers); a
+# latency measured during that measures the teardown.
+wait_until_idle() {
+    local max="${1:-30}" start now idle1 total1 idle2 total2
+    start="$(date +%s.%N)"
+    while true; do
+        read -r idle1 total1 < <(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $5 + $6, t }' /proc/stat)
+        sleep 0.5
+        read -r idle2 total2 < <(awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $5 + $6, t }' /proc/stat)
+        now="$(date +%s.%N)"
+        if awk -v i=$((idle2 - idle1)) -v t=$((total2 - total1)) 'BEGIN { exit !(t > 0 && i / t >= 0.9) }'; then
+            break
+        fi
+        if awk -v s="$start" -v n="$now" -v m="$max" 'BEGIN { exit !(n - s >= m) }'; then
+            echo "note: the host did not become idle within ${max}s; measuring anyway"
+            return 0
+        fi
+    done
+    awk -v s="$start" -v n="$now" 'BEGIN { printf "note: waited %.1f s for the host to be idle (>= 90%% over 0.5 s)\n", n - s }'
+}
+
 _alive() {
     kill -0 "$1" 2>/dev/null || return 1
     [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]

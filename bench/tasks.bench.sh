@@ -134,4 +134,5 @@ done
 
 # --- (e) kill → /tasks/exit ------------------------------------------------------
 bench_section "(e) kill → /tasks/exit at a subscriber (goal ≤ 2 ms; containerd here: 19.6 ms via ctr, 2.4 ms direct)"
+wait_until_idle 30
 "$BIN/berth-bench" task-exit --address "$BERTH_SOCK" --rootfs "$ROOTFS" --count "${TASKS_EXIT_COUNT:-30}"
