@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import BerthOCI
 
 /// What `berth-runtime create` or `exec` hands the init it spawns, as JSON in an
@@ -16,7 +21,11 @@ struct InitConfig: Codable, Sendable {
     var fifoFD: Int32?
     /// Connected console socket, when process.terminal.
     var consoleSocketFD: Int32?
-    var seccompFilter: [UInt8]?
+    /// The compiled seccomp program (`struct sock_filter` array). `Data`, so the JSON
+    /// carries it as base64: as an array of numbers, the default profile's ~6 KB took
+    /// JSONEncoder and JSONDecoder several milliseconds at every create.
+    var seccompProgram: Data?
+    var seccompFilter: [UInt8]? { seccompProgram.map { Array($0) } }
     var seccompFlags: UInt32
     /// Number of fds after stdio passed through to the process (runc --preserve-fds).
     var preserveFDs: Int32

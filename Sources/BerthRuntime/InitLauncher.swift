@@ -30,7 +30,7 @@ struct InitLauncher {
         let namespaces = spec.linux?.namespaces ?? []
         config = InitConfig(
             mode: mode, id: id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, fifoFD: fifoFD,
-            consoleSocketFD: consoleSocketFD, seccompFilter: program?.filter, seccompFlags: program?.flags ?? 0,
+            consoleSocketFD: consoleSocketFD, seccompProgram: program.map { Data($0.filter) }, seccompFlags: program?.flags ?? 0,
             preserveFDs: preserveFDs,
             newUserNamespace: namespaces.contains { $0.type == "user" && $0.path == nil },
             newNetworkNamespace: namespaces.contains { $0.type == "network" && $0.path == nil },
@@ -295,7 +295,11 @@ struct InitLauncher {
     private func writeConfig() throws -> Int32 {
         let fd = berth_memfd("berth-init-config", 0)
         guard fd >= 0 else { throw SystemError(errno: -fd, stage: "memfd_create") }
-        let bytes = Array(try JSONEncoder().encode(config))
+        // The init loads the compiled filter: the profile itself (hundreds of names in
+        // the default one) would only cost it time to decode.
+        var forInit = config
+        forInit.spec.linux?.seccomp = nil
+        let bytes = Array(try JSONEncoder().encode(forInit))
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }

@@ -1,3 +1,5 @@
+import BerthOCI
+@testable import BerthRuntime
 import Foundation
 import Testing
 
@@ -25,5 +27,30 @@ import Testing
                 #expect(entries.count == 1, "round \(round): \(entries)")
             }
         }
+    }
+
+    /// The cache key is the whole profile and nothing else: equal profiles share it,
+    /// and profiles that differ anywhere (even only in how names are split) do not.
+    @Test func theKeyTellsEveryDifferenceApart() {
+        typealias S = Spec.Seccomp
+        let base = S(defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1, architectures: ["SCMP_ARCH_X86_64"], syscalls: [
+            S.Syscall(names: ["ab", "c"], action: "SCMP_ACT_ALLOW"),
+            S.Syscall(names: ["personality"], action: "SCMP_ACT_ALLOW", args: [S.Arg(index: 0, value: 8, op: "SCMP_CMP_EQ")]),
+        ])
+        #expect(SeccompCache.key(base) == SeccompCache.key(base))
+        var variants: [S] = []
+        var v = base; v.syscalls![0].names = ["a", "bc"]; variants.append(v)
+        v = base; v.syscalls![0].names = ["abc"]; variants.append(v)
+        v = base; v.defaultErrnoRet = nil; variants.append(v)
+        v = base; v.defaultErrnoRet = 38; variants.append(v)
+        v = base; v.architectures = nil; variants.append(v)
+        v = base; v.flags = ["SECCOMP_FILTER_FLAG_LOG"]; variants.append(v)
+        v = base; v.syscalls![1].args![0].value = 9; variants.append(v)
+        v = base; v.syscalls![1].args![0].valueTwo = 0; variants.append(v)
+        v = base; v.syscalls![1].args = nil; variants.append(v)
+        v = base; v.syscalls![1].errnoRet = 1; variants.append(v)
+        v = base; v.syscalls!.reverse(); variants.append(v)
+        let keys = Set(([base] + variants).map { SeccompCache.key($0) })
+        #expect(keys.count == variants.count + 1)
     }
 }

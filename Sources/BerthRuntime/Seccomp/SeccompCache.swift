@@ -20,15 +20,56 @@ struct SeccompCache {
     let directory: String
 
     func program(for seccomp: Spec.Seccomp) throws -> SeccompProgram {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let key = Array(try encoder.encode(seccomp))
+        let key = Self.key(seccomp)
         let path = directory + "/" + Self.name(key)
         if let cached = Self.read(path, key: key) { return cached }
         let program = try SeccompCompiler.compile(seccomp)
         try? FileSystem.makeDirectory(directory, mode: 0o700)
         try? FileSystem.writeAtomically(path, Self.entry(key: key, program: program), mode: 0o600)
         return program
+    }
+
+    /// The profile in a canonical form: every field in a fixed order, each string
+    /// length-prefixed (so no two profiles share a key), absent values as `-`. Written
+    /// by hand because the default profile's ~400 names made JSONEncoder's sorted
+    /// output cost milliseconds on every create.
+    static func key(_ seccomp: Spec.Seccomp) -> [UInt8] {
+        var out: [UInt8] = Array("berth-seccomp-key 1\n".utf8)
+        out.reserveCapacity(16 << 10)
+        func string(_ s: String?) {
+            guard let s else { return out.append(UInt8(ascii: "-")) }
+            out += Array("\(s.utf8.count):".utf8)
+            out += Array(s.utf8)
+        }
+        func number<N: BinaryInteger>(_ n: N?) {
+            guard let n else { return out.append(UInt8(ascii: "-")) }
+            out += Array("\(n);".utf8)
+        }
+        func list(_ items: [String]?) {
+            guard let items else { return out.append(UInt8(ascii: "-")) }
+            number(items.count)
+            items.forEach { string($0) }
+        }
+        string(seccomp.defaultAction)
+        number(seccomp.defaultErrnoRet)
+        list(seccomp.architectures)
+        list(seccomp.flags)
+        string(seccomp.listenerPath)
+        number(seccomp.syscalls?.count)
+        for rule in seccomp.syscalls ?? [] {
+            out.append(UInt8(ascii: "\n"))
+            list(rule.names)
+            string(rule.action)
+            number(rule.errnoRet)
+            number(rule.args?.count)
+            for arg in rule.args ?? [] {
+                number(arg.index)
+                number(arg.value)
+                number(arg.valueTwo)
+                string(arg.op)
+            }
+        }
+        return out
     }
 
     /// `<fnv64 of the profile>.bpf`.
