@@ -25,12 +25,13 @@ let staticSwift: [LinkerSetting] = [
     .linkedLibrary("swiftSynchronization"),
 ]
 
-/// berth-runtime and berth-shim are linked as position-dependent executables, as
-/// Debian builds runc and containerd-shim-runc-v2: a PIE with a static Swift runtime
-/// carries ~50,000 relative relocations that the loader applies at every start (~1.5 ms,
-/// twice per container for the runtime) and that turn its read-only data into private
-/// dirty pages in every copy (~0.5 MiB per shim). Shared libraries, heap and stacks
-/// are still placed at random.
+/// berth-runtime, berth-shim and berthctl are linked as position-dependent executables,
+/// as Debian builds runc, ctr and containerd-shim-runc-v2: a PIE with a static Swift
+/// runtime carries ~50,000 relative relocations that the loader applies at every start
+/// (~1.5 ms; twice per container for the runtime, once per command for berthctl) and
+/// that turn its read-only data into private dirty pages in every copy (~0.5 MiB per
+/// shim). Shared libraries, heap and stacks are still placed at random. berthd, which
+/// starts once and serves every client, stays a PIE.
 let positionDependent: [LinkerSetting] = [
     .unsafeFlags(["-Xclang-linker", "-no-pie"]),
 ]
@@ -167,7 +168,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "berthctl", dependencies: ["BerthCtl"], linkerSettings: staticSwift),
+        .executableTarget(name: "berthctl", dependencies: ["BerthCtl"], linkerSettings: staticSwift + positionDependent),
         .executableTarget(name: "berth-shim", dependencies: ["BerthShim"], linkerSettings: staticSwift + positionDependent),
         // The runtime starts twice per container (itself, then as the container's init)
         // and the shim lives as long as its container: both link the Swift runtime
