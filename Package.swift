@@ -169,7 +169,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "berthctl", dependencies: ["BerthCtl"], linkerSettings: staticSwift + positionDependent),
-        .executableTarget(name: "berth-shim", dependencies: ["BerthShim"], linkerSettings: staticSwift + positionDependent),
+        .executableTarget(
+            name: "berth-shim",
+            dependencies: ["BerthShim", "CBerthLinux", .product(name: "NIOCore", package: "swift-nio")],
+            linkerSettings: staticSwift + positionDependent
+        ),
         // The runtime starts twice per container (itself, then as the container's init)
         // and the shim lives as long as its container: both link the Swift runtime
         // statically, for start-up time and memory (MEASURED.md).

@@ -66,7 +66,7 @@ public enum Shim {
         for await _ in done.stream { break }
         try await Task.sleep(for: .milliseconds(50)) // let the shutdown response go out
         await server.stop()
-        unlink(bootstrap.address)
+        // No unlink here: task.shutdown removed the name, which may be another shim's now.
     }
 
     /// `berth-shim delete`, run in the bundle of a shim that died: force-deletes the

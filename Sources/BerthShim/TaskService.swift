@@ -311,6 +311,10 @@ final class TaskService: Sendable {
     func shutdown() throws {
         let running = state.withLock { s in s.initProcess.map { $0.status != "stopped" } ?? false }
         if running { throw BerthError.failedPrecondition("task \(id) still has processes: delete it first") }
+        // The socket's name goes now, before the answer: the next task of the same
+        // container gets the same path, and its shim may bind it the moment berthd has
+        // this answer. (The connection being served is not affected.)
+        unlink(bootstrap.address)
         onShutdown()
     }
 

@@ -1,6 +1,7 @@
 // Linux calls that Swift's Glibc module does not show (SO_PEERCRED's struct ucred needs
 // _GNU_SOURCE) and build facts. Every function returns -errno on failure so Swift never
 // has to read errno across a call boundary.
+#include <malloc.h>
 #include "CBerthLinux.h"
 #include <errno.h>
 #include <sys/file.h>
@@ -47,4 +48,8 @@ int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from)
 
 int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *dir) {
     return -posix_spawn_file_actions_addchdir_np(actions, dir);
+}
+
+int berth_malloc_single_arena(void) {
+    return mallopt(M_ARENA_MAX, 1);
 }

@@ -1,4 +1,6 @@
 import BerthShim
+import CBerthLinux
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +21,10 @@ switch arguments.count > 1 ? arguments[1] : "" {
 case "start":
     do { try Shim.start() } catch { fail("\(error)") }
 case "serve":
+    // One container, one client: one malloc arena and one I/O thread are plenty, and
+    // each of either costs a shim private memory (MEASURED.md, issue 4's budget).
+    _ = berth_malloc_single_arena()
+    NIOSingletons.groupLoopCountSuggestion = 1
     do { try await Shim.serve(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }
 case "delete":
     do { try Shim.delete(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }

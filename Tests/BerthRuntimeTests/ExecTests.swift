@@ -98,7 +98,9 @@ struct ExecTests {
             #expect(result.status == 0, "\(result)")
             let pid = try #require(readText(pidFile).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "no pid file")
             #expect(processExists(pid))
-            #expect(readText("/proc/\(pid)/cmdline") == "sleep\u{0}999\u{0}")
+            // runc writes the pid file before its init has exec'd the program: wait for it.
+            #expect(await eventually { readText("/proc/\(pid)/cmdline") == "sleep\u{0}999\u{0}" },
+                    "\(readText("/proc/\(pid)/cmdline") ?? "gone")")
             // It is in the container: its pid namespace and cgroup.
             let initPid = try #require(try await rt.state(id)?["pid"] as? Int)
             #expect(readLink("/proc/\(pid)/ns/pid") == readLink("/proc/\(initPid)/ns/pid"))

@@ -12,6 +12,20 @@ extension ShimTests {
     /// shim that was killed.
     @Suite("Delete and shutdown")
     struct TeardownTests {
+        /// A listening UNIX socket bound at `path` (nil if it cannot be made).
+        static func listen(at path: String) -> Int32? {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8).prefix($0.count - 1)) }
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard rc == 0, Glibc.listen(fd, 1) == 0 else { close(fd); return nil }
+            return fd
+        }
+
         @Test("delete and shutdown of a running task are FailedPrecondition; after delete, shutdown ends the shim")
         func deleteThenShutdown() async throws {
             try await withShim(["sleep", "100"]) { shim in
@@ -54,6 +68,24 @@ extension ShimTests {
                 try await client.call(ShimAPI.shutdown, Empty())
                 #expect(await eventually { !Procfs.isAlive(shimPid) })
                 #expect(!FileManager.default.fileExists(atPath: shim.address))
+            }
+        }
+
+        /// The next task of the same container gets the same socket path, and berthd may
+        /// start its shim the moment the old one has answered task.shutdown: the old shim
+        /// must have given up the name by then, and never remove it afterwards.
+        @Test("a shim gives up its socket path before it answers shutdown, and leaves a new shim's alone")
+        func socketPathFreedBeforeTheShutdownAnswer() async throws {
+            try await withShim(["true"]) { shim in
+                let shimPid = try #require(shim.shimPid)
+                let client = try await shim.connect()
+                try await client.call(ShimAPI.shutdown, Empty())
+                #expect(!FileManager.default.fileExists(atPath: shim.address), "the socket is still there when shutdown has answered")
+                // A newcomer binds the same path while the old shim is still exiting.
+                let newcomer = try #require(Self.listen(at: shim.address))
+                defer { close(newcomer) }
+                #expect(await eventually { !Procfs.isAlive(shimPid) })
+                #expect(FileManager.default.fileExists(atPath: shim.address), "the exiting shim removed another's socket")
             }
         }
 

@@ -122,6 +122,11 @@ int berth_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from)
 /// program starts in `dir`.
 int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *dir);
 
+/// One malloc arena for every thread (mallopt M_ARENA_MAX 1), for a process that must
+/// stay small (the shim): glibc otherwise gives each thread that allocates its own
+/// 64 MiB arena, each with pages of its own. Call before any thread starts.
+int berth_malloc_single_arena(void);
+
 #include "CBerthLinuxArchive.h"
 
 #endif
