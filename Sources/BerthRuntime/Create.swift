@@ -41,6 +41,12 @@ public struct Runtime: Sendable {
     /// waiting on the exec fifo. Returns the init's pid.
     @discardableResult
     public func create(id: String, options: CreateOptions) throws -> Int32 {
+        try createSaving(id: id, options: options).pid
+    }
+
+    /// `create`, returning the state it saved (for `run`, which starts and deletes the
+    /// container without reading it back).
+    func createSaving(id: String, options: CreateOptions) throws -> SavedState {
         try StateStore.validate(id: id)
         let bundle = try absolutePath(options.bundle)
         let spec = try loadSpec(bundle: bundle)
@@ -93,7 +99,7 @@ public struct Runtime: Sendable {
         try store.save(state)
         if let pidFile = options.pidFile { try writePidFile(pidFile, pid) }
         cleanup.cancel()
-        return pid
+        return state
     }
 
     /// A container id as the host sees it, through the user namespace's mappings.

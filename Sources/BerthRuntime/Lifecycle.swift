@@ -15,7 +15,12 @@ extension StateStore {
 extension Runtime {
     /// `start`: lets a created container's init exec the user's process.
     public func start(id: String) throws {
-        let saved = try store.load(id)
+        try start(try store.load(id))
+    }
+
+    /// `start` of a container whose saved state is at hand (`run` has it from `create`).
+    func start(_ saved: SavedState) throws {
+        let id = saved.id
         let status = store.status(of: saved)
         guard status == "created" else { throw RuntimeError("cannot start a container that is \(status)") }
         let fifo = store.fifoPath(id)
@@ -34,9 +39,9 @@ extension Runtime {
             }
         }
         unlink(fifo)
-        let state = store.report(saved)
+        guard let poststart = saved.spec.hooks?.poststart, !poststart.isEmpty else { return }
         do {
-            try Hooks.run(saved.spec.hooks?.poststart, state: state, stage: "poststart")
+            try Hooks.run(poststart, state: store.report(saved), stage: "poststart")
         } catch {
             // A failed poststart hook is reported; the container keeps running (runtime-spec).
             logWarning("\(error)")
@@ -88,6 +93,12 @@ extension Runtime {
             if store.exists(id) { try removeTree(store.directory(id)) }
             return
         }
+        try delete(saved, force: force)
+    }
+
+    /// `delete` of a container whose saved state is at hand (`run` has it from `create`).
+    func delete(_ saved: SavedState, force: Bool) throws {
+        let id = saved.id
         let status = store.status(of: saved)
         let cgroup = try? store.cgroup(for: saved)
         if status == "running" || status == "paused" {
@@ -99,12 +110,14 @@ extension Runtime {
             Glibc.kill(saved.pid, SIGKILL)
             waitUntilGone(saved)
         }
-        var stateForHooks = store.report(saved)
-        stateForHooks.status = "stopped"
-        do {
-            try Hooks.run(saved.spec.hooks?.poststop, state: stateForHooks, stage: "poststop")
-        } catch {
-            logWarning("\(error)")
+        if let poststop = saved.spec.hooks?.poststop, !poststop.isEmpty {
+            var stateForHooks = store.report(saved)
+            stateForHooks.status = "stopped"
+            do {
+                try Hooks.run(poststop, state: stateForHooks, stage: "poststop")
+            } catch {
+                logWarning("\(error)")
+            }
         }
         try? cgroup?.remove()
         try removeTree(store.directory(id))

@@ -23,16 +23,16 @@ extension Runtime {
             for s in signals + [SIGCHLD] { sigaddset(&mask, s) }
             sigprocmask(SIG_BLOCK, &mask, nil)
         }
-        let pid = try create(id: id, options: options)
+        let saved = try createSaving(id: id, options: options)
         do {
-            try start(id: id)
+            try start(saved)
         } catch {
-            try? delete(id: id, force: true)
+            try? delete(saved, force: true)
             throw error
         }
         if detach { return 0 }
-        let status = waitForwarding(pid: pid, signals: mask)
-        try? delete(id: id, force: true)
+        let status = waitForwarding(pid: saved.pid, signals: mask)
+        try? delete(saved, force: true)
         return status
     }
 
