@@ -48,7 +48,8 @@ struct TasksService: Sendable {
             }
             return ListTasksResponse(tasks: tasks.sorted { $0.id < $1.id })
         }
-        router.register(API.tasksKill) { params, _ in
+        // Signals reach the container one thread hop sooner (issue 7's kill → exit latency).
+        router.register(API.tasksKill, onEventLoop: true) { params, _ in
             let shim = try shims.handle(params.namespace ?? "default", params.containerID)
             try await shim.client.call(ShimAPI.kill, ShimKillRequest(execID: params.execID, signal: params.signal, all: params.all))
             return Empty()
