@@ -207,7 +207,7 @@ let package = Package(
             name: "BerthDaemonTests",
             dependencies: [
                 "BerthDaemon", "BerthRPC", "BerthAPI", "BerthContent", "BerthDigest", "BerthEvents", "BerthMetadata", "BerthOCI",
-                "BerthSystem",
+                "BerthSystem", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -4,6 +4,9 @@ import BerthShim
 import BerthSystem
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Forwards one shim's events into berthd's exchange as its connection reads them, on the
 /// connection's I/O thread and in the shim's order (no hop to another thread: the exit
@@ -24,17 +27,28 @@ final class ShimEventForwarder: Sendable {
         var forwarded: UInt64
         /// The last shim seq written to events.seq.
         var recorded: UInt64
+        /// The bundle is being removed: nothing is written into it any more.
+        var closed = false
     }
 
     private let state: Mutex<State>
 
-    init(namespace: String, bundle: String, events: any EventPublisher, logger: Logger) {
+    /// - Parameter fresh: a shim just started (its events count from 1; an events.seq an
+    ///   earlier task of the container left is removed), or one found again after a
+    ///   restart (resume after its events.seq).
+    init(namespace: String, bundle: String, events: any EventPublisher, logger: Logger, fresh: Bool) {
         self.namespace = namespace
         self.bundle = bundle
         self.events = events
         self.logger = logger
-        let last = Self.lastForwarded(bundle)
+        if fresh { unlink(bundle + "/" + Self.seqFile) }
+        let last = fresh ? 0 : Self.lastForwarded(bundle)
         state = Mutex(State(forwarded: last, recorded: last))
+    }
+
+    /// Stops all writes into the bundle (berthd is removing it); waits for one under way.
+    func close() {
+        state.withLock { $0.closed = true }
     }
 
     /// The shim seq to resume after.
@@ -58,16 +72,18 @@ final class ShimEventForwarder: Sendable {
             s.forwarded = event.seq
             return .some(forward(event))
         }
-        guard case let .some(daemonSeq) = published else { return }
+        // Not published (the exchange is closing, or the event is unknown): not recorded
+        // either, so a restarted berthd gets it again from the shim.
+        guard case let .some(.some(daemonSeq)) = published else { return }
         Task {
-            if let daemonSeq { await events.committed(through: daemonSeq) }
+            await events.committed(through: daemonSeq)
             record(event.seq)
         }
     }
 
     private func record(_ shimSeq: UInt64) {
         state.withLock { s in
-            guard shimSeq > s.recorded else { return }
+            guard shimSeq > s.recorded, !s.closed else { return }
             s.recorded = shimSeq
             try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("\(shimSeq)".utf8), mode: 0o600)
         }

@@ -25,6 +25,7 @@ final class ShimManager: Sendable {
     struct Handle: Sendable {
         let bootstrap: ShimBootstrap
         let client: BerthClient
+        let forwarder: ShimEventForwarder
     }
 
     let config: DaemonConfig
@@ -77,6 +78,7 @@ final class ShimManager: Sendable {
             }
             guard stillOurs else { return }
             logger.warning("shim died", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
+            forwarder.close()
             await cleanUpDeadShim(bundle: handle.bootstrap.bundle, namespace: namespace, id: id)
         }
     }
@@ -126,9 +128,11 @@ final class ShimManager: Sendable {
         guard let started = try? WireJSON.decode(Started.self, from: output) else {
             throw BerthError.internal("berth-shim start: unexpected output \(String(decoding: output, as: UTF8.self))")
         }
-        let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger)
+        // A new shim numbers its events from 1: whatever events.seq an earlier task of
+        // this container left does not apply.
+        let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger, fresh: true)
         let client = try await BerthClient.connect(to: started.address, timeout: callTimeout, onNotification: forwarder.receive)
-        let handle = Handle(bootstrap: bootstrap, client: client)
+        let handle = Handle(bootstrap: bootstrap, client: client, forwarder: forwarder)
         shims.withLock { $0[Self.key(namespace, container.id)] = handle }
         _ = forgetDead(namespace, container.id)
         monitor(handle, forwarder, namespace: namespace, id: container.id)
@@ -152,6 +156,7 @@ final class ShimManager: Sendable {
         guard let handle = shims.withLock({ $0.removeValue(forKey: Self.key(namespace, id)) }) else { return }
         _ = try? await handle.client.call(ShimAPI.shutdown, Empty(), timeout: .seconds(2))
         handle.client.close()
+        handle.forwarder.close() // no late events.seq write into a removed (or a new) bundle
         _ = try? removeBundle(handle.bootstrap.bundle)
     }
 
@@ -164,10 +169,10 @@ final class ShimManager: Sendable {
                 let bundle = bundle(namespace, id)
                 guard let bootstrap = try? ShimBootstrap.read(from: bundle) else { continue }
                 do {
-                    let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger)
+                    let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger, fresh: false)
                     let client = try await BerthClient.connect(to: bootstrap.address, timeout: callTimeout, onNotification: forwarder.receive)
                     _ = try await client.call(ShimAPI.connect, Empty())
-                    let handle = Handle(bootstrap: bootstrap, client: client)
+                    let handle = Handle(bootstrap: bootstrap, client: client, forwarder: forwarder)
                     shims.withLock { $0[Self.key(namespace, id)] = handle }
                     monitor(handle, forwarder, namespace: namespace, id: id)
                     logger.info("reconnected to shim", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])

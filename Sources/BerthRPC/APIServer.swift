@@ -17,20 +17,14 @@ public final class APIServer: Sendable {
         public var frameTimeout: Duration
         public var maxConnections: Int
         public var group: UInt32?
-        /// Runs each call's handler on its connection's I/O thread instead of the
-        /// shared task pool: one thread hop less per call, for a server whose handlers
-        /// never block for long (the shim, which serves one container). A handler that
-        /// blocks holds up the calls on its connection.
-        public var handlersOnEventLoop: Bool
 
         public init(path: String, maxFrameBytes: Int = Frame.defaultMaxPayload, frameTimeout: Duration = .seconds(30),
-                    maxConnections: Int = 1024, group: UInt32? = nil, handlersOnEventLoop: Bool = false) {
+                    maxConnections: Int = 1024, group: UInt32? = nil) {
             self.path = path
             self.maxFrameBytes = maxFrameBytes
             self.frameTimeout = frameTimeout
             self.maxConnections = maxConnections
             self.group = group
-            self.handlersOnEventLoop = handlersOnEventLoop
         }
     }
 
@@ -103,8 +97,7 @@ public final class APIServer: Sendable {
                         return
                     }
                     try sync.addHandler(FrameReader(maxPayload: options.maxFrameBytes, deadline: deadline))
-                    try sync.addHandler(ConnectionHandler(router: router, access: access, logger: logger, maxResponseBytes: options.maxFrameBytes,
-                                                           executor: options.handlersOnEventLoop ? EventLoopTaskExecutor(channel.eventLoop) : nil))
+                    try sync.addHandler(ConnectionHandler(router: router, access: access, logger: logger, maxResponseBytes: options.maxFrameBytes))
                 }
             }
     }

@@ -31,15 +31,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var peer: PeerCredentials?
     private var refused = false
     private var connection: ClientConnection?
-    /// Where calls run: the connection's event loop, or (nil) the shared task pool.
-    private let executor: EventLoopTaskExecutor?
     /// The event loop's executor for the methods registered `onEventLoop`, made at first use.
     private var loopExecutor: EventLoopTaskExecutor?
 
-    init(router: Router, access: AccessPolicy, logger: Logger, maxResponseBytes: Int = Frame.defaultMaxPayload,
-         executor: EventLoopTaskExecutor? = nil) {
+    init(router: Router, access: AccessPolicy, logger: Logger, maxResponseBytes: Int = Frame.defaultMaxPayload) {
         self.router = router
-        self.executor = executor
         self.maxResponseBytes = maxResponseBytes
         self.access = access
         self.logger = logger
@@ -94,8 +90,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         nextTask += 1
         let loop = context.eventLoop
         let maxResponse = maxResponseBytes
-        var executor = self.executor
-        if executor == nil, router.runsOnEventLoop(method) {
+        var executor: EventLoopTaskExecutor?
+        if router.runsOnEventLoop(method) {
             if loopExecutor == nil { loopExecutor = EventLoopTaskExecutor(loop) }
             executor = loopExecutor
         }

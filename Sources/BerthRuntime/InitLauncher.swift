@@ -69,7 +69,11 @@ struct InitLauncher {
         var pid = spawned.pid
         do {
             if config.newUserNamespace { try writeIDMappings(pid: pid) }
-            try cgroup.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
+            do {
+                try cgroup.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
+            } catch {
+                throw childError(spawned.sync, pid: pid) ?? error
+            }
             try sendGo(spawned.sync, to: pid)
             if joinsPid {
                 let message = try receive(spawned.sync, from: pid)
@@ -176,7 +180,11 @@ struct InitLauncher {
                 var status: Int32 = 0
                 waitpid(spawned.pid, &status, 0) // the intermediate exits at once
             }
-            try cgroup?.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
+            do {
+                try cgroup?.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
+            } catch {
+                throw childError(spawned.sync, pid: pid) ?? error
+            }
             try sendGo(spawned.sync, to: pid)
             // Success is the socket closing at exec; a failure arrives as ERROR.
             var message = berth_sync_msg()
@@ -210,7 +218,8 @@ struct InitLauncher {
         let exe = berth_sealed_self_exe()
         guard exe >= 0 else { close(parentEnd); throw SystemError(errno: -exe, stage: "seal runtime binary") }
         defer { close(exe) }
-        let configFD = try writeConfig()
+        let configFD: Int32
+        do { configFD = try writeConfig() } catch { close(parentEnd); throw error }
         defer { close(configFD) }
         // Descriptors the init must inherit lose close-on-exec; nothing else does.
         for fd in [config.fifoFD, consoleSocketFD].compactMap({ $0 }) { _ = fcntl(fd, F_SETFD, 0) }
@@ -232,7 +241,12 @@ struct InitLauncher {
                 taskFDs.forEach { close($0) }
                 taskFDs = []
             }
-            if let dir = cgroup.unifiedDirectory { cgroupFD = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            // CLONE_INTO_CGROUP only for a create's init: the clone is held to the
+            // cgroup's pids limit, and an exec into a full container must still work
+            // (the parent's move in is not).
+            if process == nil, !forkAfterJoin, let dir = cgroup.unifiedDirectory {
+                cgroupFD = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            }
         }
         var intoCgroup: Int32 = 0
 
@@ -281,17 +295,6 @@ struct InitLauncher {
         let joinedUnified: Bool
     }
 
-    /// Lets the child go on. A child that failed before it read GO (joining its
-    /// cgroup) has sent its error: that, not the broken socket, is reported.
-    private func sendGo(_ fd: Int32, to pid: Int32) throws {
-        do {
-            try send(fd, BERTH_SYNC_GO)
-        } catch {
-            _ = try receive(fd, from: pid)
-            throw error
-        }
-    }
-
     private func writeConfig() throws -> Int32 {
         let fd = berth_memfd("berth-init-config", 0)
         guard fd >= 0 else { throw SystemError(errno: -fd, stage: "memfd_create") }
@@ -318,99 +321,5 @@ struct InitLauncher {
         try writeProcFile("/proc/\(pid)/uid_map", format(linux?.uidMappings))
         try writeProcFile("/proc/\(pid)/gid_map", format(linux?.gidMappings))
     }
-
-    private func send(_ fd: Int32, _ type: berth_sync_type) throws {
-        let rc = berth_sync_send(fd, type.rawValue, 0, 0, nil)
-        if rc < 0 { throw SystemError(errno: -rc, stage: "sync with init") }
-    }
-
-    /// The next message; an ERROR message or the child's death becomes a RuntimeError.
-    private func receive(_ fd: Int32, from pid: Int32) throws -> berth_sync_msg {
-        var message = berth_sync_msg()
-        let rc = berth_sync_recv(fd, &message)
-        if rc == -ECONNRESET {
-            var status: Int32 = 0
-            let reaped = waitpid(pid, &status, WNOHANG)
-            let how = reaped == pid ? describeWaitStatus(status) : "closed its sync socket"
-            throw RuntimeError("container init \(how) before it was ready")
-        }
-        if rc < 0 { throw SystemError(errno: -rc, stage: "sync with init") }
-        if message.type == BERTH_SYNC_ERROR.rawValue {
-            let stage = withUnsafeBytes(of: message.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw RuntimeError.child(stage: stage, errno: message.err)
-        }
-        return message
-    }
 }
 
-func describeWaitStatus(_ status: Int32) -> String {
-    let signal = status & 0x7f
-    if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
-    return "was killed by signal \(signal)"
-}
-
-func writeProcFile(_ path: String, _ bytes: [UInt8]) throws {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemError(errno: errno, stage: "open \(path)") }
-    defer { close(fd) }
-    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    guard n == bytes.count else { throw SystemError(errno: errno, stage: "write \(path)") }
-}
-
-func connectUnixSocket(_ path: String) throws -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw SystemError(errno: errno, stage: "socket") }
-    var addr = sockaddr_un()
-    addr.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-        close(fd)
-        throw RuntimeError("console socket path \(path) is too long")
-    }
-    withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
-    let rc = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard rc == 0 else {
-        let err = errno
-        close(fd)
-        throw SystemError(errno: err, stage: "connect console socket \(path)")
-    }
-    return fd
-}
-
-extension InitLauncher {
-    /// The container's /etc/passwd, read through its root with RESOLVE_IN_ROOT (a
-    /// symlink in the image cannot point the read at the host), at most 1 MiB.
-    static func containerPasswd(pid: Int32) -> String? {
-        let root = open("/proc/\(pid)/root", BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard root >= 0 else { return nil }
-        defer { close(root) }
-        let fd = berth_open_in_root(root, "/etc/passwd", O_RDONLY, 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 1 << 20)
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : nil
-    }
-
-    /// `env` with HOME from the user's passwd entry (or "/") when it has none, as runc.
-    static func withHome(_ env: [String], user: Spec.User, passwd: String?) -> [String] {
-        if env.contains(where: { $0.hasPrefix("HOME=") }) { return env }
-        var home = "/"
-        for line in (passwd ?? "").split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count >= 6, UInt32(fields[2]) == user.uid { home = String(fields[5]); break }
-        }
-        return env + ["HOME=" + home]
-    }
-}
-
-/// Calls `body` with a NULL-terminated C array of the strings (prepared before any fork).
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) throws -> R) rethrows -> R {
-    let pointers = strings.map { strdup($0) } + [nil]
-    defer { pointers.forEach { free($0) } }
-    return try pointers.withUnsafeBufferPointer { try body($0.baseAddress!) }
-}

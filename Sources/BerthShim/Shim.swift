@@ -61,7 +61,7 @@ public enum Shim {
         let service = TaskService(bootstrap: bootstrap, reaper: reaper) { done.continuation.yield() }
         var router = Router()
         service.register(&router)
-        let server = APIServer(options: .init(path: bootstrap.address, handlersOnEventLoop: true), router: router, logger: logger)
+        let server = APIServer(options: .init(path: bootstrap.address), router: router, logger: logger)
         try await server.start(listenFD: listenFD)
         for await _ in done.stream { break }
         try await Task.sleep(for: .milliseconds(50)) // let the shutdown response go out

@@ -56,16 +56,19 @@ final class TaskService: Sendable {
 
     var id: String { bootstrap.id }
 
+    /// The calls that only read state, signal or wait run on the connection's I/O thread
+    /// (a signal reaches the container one thread hop sooner); the others, which may
+    /// block on a pty, a cgroup file or a spawn, run in the task pool.
     func register(_ router: inout Router) {
-        router.register(ShimAPI.connect) { [self] _, _ in
+        router.register(ShimAPI.connect, onEventLoop: true) { [self] _, _ in
             ShimConnectResponse(shimPid: getpid(), taskPid: state.withLock { $0.initProcess?.pid ?? 0 }, version: "0.1.0")
         }
         router.register(ShimAPI.create) { [self] request, _ in try await create(request) }
         router.register(ShimAPI.start) { [self] request, _ in try await start(request.execID) }
-        router.register(ShimAPI.state) { [self] request, _ in try processState(request.execID) }
-        router.register(ShimAPI.kill) { [self] request, _ in try await kill(request); return Empty() }
+        router.register(ShimAPI.state, onEventLoop: true) { [self] request, _ in try processState(request.execID) }
+        router.register(ShimAPI.kill, onEventLoop: true) { [self] request, _ in try await kill(request); return Empty() }
         router.register(ShimAPI.delete) { [self] request, _ in try await delete(request.execID) }
-        router.register(ShimAPI.wait) { [self] request, _ in try await wait(request.execID) }
+        router.register(ShimAPI.wait, onEventLoop: true) { [self] request, _ in try await wait(request.execID) }
         router.register(ShimAPI.pids) { [self] _, _ in try await pids() }
         router.register(ShimAPI.pause) { [self] _, _ in try await pauseResume(pause: true); return Empty() }
         router.register(ShimAPI.resume) { [self] _, _ in try await pauseResume(pause: false); return Empty() }
@@ -87,7 +90,7 @@ final class TaskService: Sendable {
             try io(request.execID).resize(width: request.width, height: request.height)
             return Empty()
         }
-        router.register(ShimAPI.subscribe) { [self] request, context in
+        router.register(ShimAPI.subscribe, onEventLoop: true) { [self] request, context in
             guard let connection = context.connection else { throw BerthError.invalidArgument("events.subscribe needs a connection") }
             return ShimSubscribeResponse(lastSeq: events.subscribe(connection, afterSeq: request.afterSeq))
         }

@@ -68,6 +68,13 @@ static const char *ns_stage(int type) {
 
 void berth_exec_in_child(const berth_spawn_args *a);
 
+// The child moves itself into the container's v1 cgroups (see berth_spawn_args).
+static void join_cgroup(const berth_spawn_args *a) {
+    for (int i = 0; i < a->cgroup_task_fd_count; i++) {
+        if (write(a->cgroup_task_fds[i], "0", 1) != 1) child_fail(a->sync_fd, errno, "join cgroup (write 0 to tasks)");
+    }
+}
+
 pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
     sigset_t all, old;
     sigfillset(&all);
@@ -85,9 +92,9 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
         ca.cgroup = (uint64_t)a->cgroup_fd;
     }
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
-    if (pid < 0 && a->cgroup_fd >= 0 && errno != EAGAIN && errno != ENOMEM) {
-        // A kernel without CLONE_INTO_CGROUP, or a cgroup it refuses: the parent
-        // moves the child in instead.
+    if (pid < 0 && a->cgroup_fd >= 0) {
+        // A kernel without CLONE_INTO_CGROUP, a cgroup it refuses, or one at its pids
+        // limit (a move in is not held to it): the parent moves the child in instead.
         ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
         ca.cgroup = 0;
         pid = syscall(SYS_clone3, &ca, sizeof ca);
@@ -126,9 +133,9 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
 
     // Into the container's cgroup before anything else runs (and before the cgroup
     // namespace is made, so its root is this cgroup): "0" is the writing thread itself.
-    for (int i = 0; i < a->cgroup_task_fd_count; i++) {
-        if (write(a->cgroup_task_fds[i], "0", 1) != 1) child_fail(a->sync_fd, errno, "join cgroup (write 0 to tasks)");
-    }
+    // A child that forks once more joins in the process it forks instead: a fork inside
+    // a cgroup at its pids limit fails, a move in does not.
+    if (!a->fork_after_join) join_cgroup(a);
 
     if (a->wait_for_go) {
         berth_sync_msg msg;
@@ -159,6 +166,7 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
             berth_sync_send(a->sync_fd, BERTH_SYNC_PID, 0, inner, "forked");
             _exit(0);
         }
+        join_cgroup(a);
     }
     if (a->process) berth_exec_in_child(a); // does not return
     syscall(SYS_execveat, a->exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);

@@ -59,6 +59,24 @@ struct ExecTests {
         }
     }
 
+    /// A container at its pids limit can still be entered (to kill what filled it): a
+    /// process moved into a cgroup is not held to pids.max, a fork inside it is.
+    @Test(arguments: RuntimeKind.allCases)
+    func execIntoAContainerAtItsPidsLimit(_ kind: RuntimeKind) async throws {
+        try await withTestBed { bed in
+            let rt = bed.cli(kind)
+            let bundle = try await bed.bundle { c in
+                c["linux", "resources", "pids"] = ["limit": 2]
+                c.shell("sleep 1000 & wait") // sh and sleep: the limit
+            }
+            let id = bed.id("pidsfull")
+            try #require(try await rt("run", "--detach", "--bundle", bundle.path, id).status == 0)
+            let result = try await rt("exec", id, "echo", "still reachable")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == "still reachable\n", "\(result)")
+        }
+    }
+
     @Test(arguments: RuntimeKind.allCases)
     func execUserCwdAndEnv(_ kind: RuntimeKind) async throws {
         try await withTestBed { bed in
