@@ -31,6 +31,11 @@ public final class BerthClient: Sendable {
         /// The whole message; decode its params with `decodeParams`.
         public let message: [UInt8]
 
+        public init(method: String, message: [UInt8]) {
+            self.method = method
+            self.message = message
+        }
+
         public func decodeParams<P: Decodable>(_ type: P.Type) throws -> P {
             try RPCMessage.decodeParams(type, from: message)
         }

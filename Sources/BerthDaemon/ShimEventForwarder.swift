@@ -10,10 +10,41 @@ import Glibc
 
 /// Forwards one shim's events into berthd's exchange as its connection reads them, on the
 /// connection's I/O thread and in the shim's order (no hop to another thread: the exit
-/// of a task reaches subscribers sooner). The shim numbers its events; the last one
-/// forwarded is recorded in the bundle's `events.seq`, written only once the exchange
-/// has journaled the event, so a berthd killed in between forwards it again after its
-/// restart rather than never, and a replayed event already forwarded is skipped.
+/// of a task reaches subscribers sooner).
+///
+/// Each shim event is published exactly once, across berthd crashes too. The shim
+/// numbers its events; the bundle's `events.seq` holds the last one forwarded and the
+/// daemon seq it got (`"<shim seq> <daemon seq>"`), written only once the journal holds
+/// that event: so nothing is skipped after a crash. A crash between the journal and
+/// `events.seq` leaves events the shim will replay although they were published: after a
+/// restart, the replay is checked against the journal's events of this container after
+/// the recorded daemon seq (in order, the same topic and payload), and those are
+/// recorded, not published again. The journal's last `JournalTail.count` events, read
+/// once per restart, are what a replay is checked against: a crash leaves at most the
+/// events of the last moment unrecorded (each is recorded within a millisecond or so of
+/// its commit), far fewer than that.
+
+/// The journal's tail as it was when berthd started, read at most once and shared by
+/// the shims it finds again.
+final class JournalTail: Sendable {
+    static let count = 4096
+    private let events: any EventPublisher
+    private let loaded = Mutex<[Event]?>(nil)
+
+    init(events: any EventPublisher) {
+        self.events = events
+    }
+
+    var all: [Event] {
+        loaded.withLock { cached in
+            if let cached { return cached }
+            let tail = events.journalTail(Self.count)
+            cached = tail
+            return tail
+        }
+    }
+}
+
 final class ShimEventForwarder: Sendable {
     static let seqFile = "events.seq"
 
@@ -25,25 +56,38 @@ final class ShimEventForwarder: Sendable {
     private struct State {
         /// The last shim seq published into the exchange.
         var forwarded: UInt64
-        /// The last shim seq written to events.seq.
+        /// The last shim seq written to events.seq, and the daemon seq it was published as.
         var recorded: UInt64
+        var recordedDaemonSeq: UInt64
         /// The bundle is being removed: nothing is written into it any more.
         var closed = false
+        /// After a restart: this container's events journaled after `recordedDaemonSeq`,
+        /// which the shim's replay may repeat (loaded at the first replayed event).
+        var alreadyJournaled: [Event]?
     }
 
     private let state: Mutex<State>
 
-    /// - Parameter fresh: a shim just started (its events count from 1; an events.seq an
-    ///   earlier task of the container left is removed), or one found again after a
-    ///   restart (resume after its events.seq).
-    init(namespace: String, bundle: String, events: any EventPublisher, logger: Logger, fresh: Bool) {
+    /// The journal's tail, for a shim found again after a restart.
+    private let journalTail: JournalTail?
+
+    /// - Parameters:
+    ///   - fresh: a shim just started (its events count from 1; an events.seq an earlier
+    ///     task of the container left is removed), or one found again after a restart
+    ///     (resume after its events.seq).
+    ///   - journalTail: for a shim found again, the journal's tail to check its replay
+    ///     against.
+    init(namespace: String, bundle: String, events: any EventPublisher, logger: Logger, fresh: Bool,
+         journalTail: JournalTail? = nil) {
         self.namespace = namespace
         self.bundle = bundle
         self.events = events
         self.logger = logger
+        self.journalTail = fresh ? nil : journalTail
         if fresh { unlink(bundle + "/" + Self.seqFile) }
-        let last = fresh ? 0 : Self.lastForwarded(bundle)
-        state = Mutex(State(forwarded: last, recorded: last))
+        let (last, daemonSeq) = fresh ? (0, 0) : Self.recorded(bundle)
+        state = Mutex(State(forwarded: last, recorded: last, recordedDaemonSeq: daemonSeq,
+                            alreadyJournaled: fresh || daemonSeq == 0 || journalTail == nil ? [] : nil))
     }
 
     /// Stops all writes into the bundle (berthd is removing it); waits for one under way.
@@ -54,11 +98,13 @@ final class ShimEventForwarder: Sendable {
     /// The shim seq to resume after.
     var lastForwarded: UInt64 { state.withLock { $0.forwarded } }
 
-    /// The seq of the last shim event berthd published for a bundle (0: none).
-    static func lastForwarded(_ bundle: String) -> UInt64 {
-        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return 0 }
-        return UInt64(String(decoding: bytes, as: UTF8.self)) ?? 0
+    /// The last shim event berthd published for a bundle and its daemon seq (0: none).
+    static func recorded(_ bundle: String) -> (shimSeq: UInt64, daemonSeq: UInt64) {
+        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return (0, 0) }
+        let words = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+        return (words.first.flatMap { UInt64($0) } ?? 0, words.count > 1 ? UInt64(words[1]) ?? 0 : 0)
     }
+
 
     /// Handles one notification from the shim (called by the connection, in order).
     func receive(_ notification: BerthClient.Notification) {
@@ -67,57 +113,94 @@ final class ShimEventForwarder: Sendable {
             logger.warning("undecodable shim event", metadata: ["bundle": "\(bundle)"])
             return
         }
-        let published = state.withLock { s -> UInt64?? in
-            guard event.seq > s.forwarded else { return .none } // already forwarded (replay)
-            s.forwarded = event.seq
-            return .some(forward(event))
+        guard let (topic, payload) = outgoing(event) else {
+            logger.notice("unknown shim event", metadata: ["topic": "\(event.topic)"])
+            return
         }
-        // Not published (the exchange is closing, or the event is unknown): not recorded
-        // either, so a restarted berthd gets it again from the shim.
-        guard case let .some(.some(daemonSeq)) = published else { return }
-        Task {
-            await events.committed(through: daemonSeq)
-            record(event.seq)
+        enum Outcome { case skip, duplicate(UInt64), published(UInt64) }
+        let outcome = state.withLock { s -> Outcome in
+            guard event.seq > s.forwarded else { return .skip } // already forwarded (replay)
+            if let duplicate = journaledBefore(topic, payload, containerID: event.payload.containerID, &s) {
+                s.forwarded = event.seq
+                return .duplicate(duplicate)
+            }
+            // Not published (the exchange is closing): not recorded either, so a
+            // restarted berthd gets it again from the shim.
+            guard let daemonSeq = events.publish(namespace: namespace, topic: topic, payload: payload) else { return .skip }
+            s.forwarded = event.seq
+            return .published(daemonSeq)
+        }
+        switch outcome {
+        case .skip:
+            return
+        case let .duplicate(daemonSeq):
+            record(event.seq, daemonSeq)
+        case let .published(daemonSeq):
+            Task {
+                await events.committed(through: daemonSeq)
+                record(event.seq, daemonSeq)
+            }
         }
     }
 
-    private func record(_ shimSeq: UInt64) {
+    /// The daemon seq under which the journal already holds this event, when it is the
+    /// next of this container's events journaled after the recorded one.
+    private func journaledBefore(_ topic: String, _ payload: any Encodable & Sendable, containerID: String, _ s: inout State) -> UInt64? {
+        if s.alreadyJournaled == nil {
+            let after = s.recordedDaemonSeq
+            s.alreadyJournaled = (journalTail?.all ?? []).filter {
+                guard $0.seq > after, $0.namespace == namespace, $0.topic.hasPrefix("/tasks/"),
+                      case let .object(fields) = $0.payload else { return false }
+                return fields["containerID"] == .string(containerID)
+            }
+        }
+        guard let next = s.alreadyJournaled?.first else { return nil }
+        guard next.topic == topic, let bytes = try? WireJSON.encode(payload),
+              let value = try? WireJSON.decode(AnyJSON.self, from: bytes), value == next.payload else {
+            s.alreadyJournaled = [] // the replay has gone past what was journaled
+            return nil
+        }
+        s.alreadyJournaled?.removeFirst()
+        return next.seq
+    }
+
+    private func record(_ shimSeq: UInt64, _ daemonSeq: UInt64) {
         state.withLock { s in
             guard shimSeq > s.recorded, !s.closed else { return }
             s.recorded = shimSeq
-            try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("\(shimSeq)".utf8), mode: 0o600)
+            s.recordedDaemonSeq = daemonSeq
+            try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("\(shimSeq) \(daemonSeq)".utf8), mode: 0o600)
         }
     }
 
-    /// Publishes one shim event as the daemon's /tasks/* event; its daemon seq.
-    private func forward(_ event: ShimEvent) -> UInt64? {
+    /// The daemon's /tasks/* topic and payload for one shim event (nil: unknown topic).
+    private func outgoing(_ event: ShimEvent) -> (String, any Encodable & Sendable)? {
         let p = event.payload
         let pid = UInt32(clamping: p.pid ?? 0)
         switch event.topic {
         case "/tasks/create":
-            return events.publish(EventTopics.tasksCreate, namespace: namespace, TaskCreateEvent(containerID: p.containerID, bundle: bundle, pid: pid))
+            return (EventTopics.tasksCreate.name, TaskCreateEvent(containerID: p.containerID, bundle: bundle, pid: pid))
         case "/tasks/start":
-            return events.publish(EventTopics.tasksStart, namespace: namespace, TaskStartEvent(containerID: p.containerID, pid: pid))
+            return (EventTopics.tasksStart.name, TaskStartEvent(containerID: p.containerID, pid: pid))
         case "/tasks/exit":
-            return events.publish(EventTopics.tasksExit, namespace: namespace, TaskExitEvent(
+            return (EventTopics.tasksExit.name, TaskExitEvent(
                 containerID: p.containerID, id: p.execID ?? p.containerID, pid: pid,
                 exitStatus: UInt32(clamping: p.exitStatus ?? 255), exitedAt: p.exitedAt ?? event.timestamp))
         case "/tasks/delete":
-            return events.publish(EventTopics.tasksDelete, namespace: namespace, TaskDeleteEvent(
+            return (EventTopics.tasksDelete.name, TaskDeleteEvent(
                 containerID: p.containerID, id: p.execID ?? p.containerID, pid: pid,
                 exitStatus: UInt32(clamping: p.exitStatus ?? 255), exitedAt: p.exitedAt ?? event.timestamp))
         case "/tasks/exec-added":
-            return events.publish(EventTopics.tasksExecAdded, namespace: namespace, TaskExecAddedEvent(containerID: p.containerID, execID: p.execID ?? ""))
+            return (EventTopics.tasksExecAdded.name, TaskExecAddedEvent(containerID: p.containerID, execID: p.execID ?? ""))
         case "/tasks/exec-started":
-            return events.publish(EventTopics.tasksExecStarted, namespace: namespace, TaskExecStartedEvent(containerID: p.containerID, execID: p.execID ?? "", pid: pid))
+            return (EventTopics.tasksExecStarted.name, TaskExecStartedEvent(containerID: p.containerID, execID: p.execID ?? "", pid: pid))
         case "/tasks/paused":
-            return events.publish(EventTopics.tasksPaused, namespace: namespace, TaskPausedEvent(containerID: p.containerID))
+            return (EventTopics.tasksPaused.name, TaskPausedEvent(containerID: p.containerID))
         case "/tasks/resumed":
-            return events.publish(EventTopics.tasksResumed, namespace: namespace, TaskResumedEvent(containerID: p.containerID))
+            return (EventTopics.tasksResumed.name, TaskResumedEvent(containerID: p.containerID))
         case "/tasks/oom":
-            return events.publish(EventTopics.tasksOOM, namespace: namespace, TaskOOMEvent(containerID: p.containerID))
+            return (EventTopics.tasksOOM.name, TaskOOMEvent(containerID: p.containerID))
         default:
-            logger.notice("unknown shim event", metadata: ["topic": "\(event.topic)"])
             return nil
         }
     }

@@ -164,12 +164,14 @@ final class ShimManager: Sendable {
     /// background; a shim that is gone is cleaned up with `berth-shim delete`, which
     /// records exit 255 when the shim never recorded one.
     func reconnectAll() async {
+        let journalTail = JournalTail(events: events)
         for namespace in listDirectory(tasksDirectory) {
             for id in listDirectory(tasksDirectory + "/" + namespace) {
                 let bundle = bundle(namespace, id)
                 guard let bootstrap = try? ShimBootstrap.read(from: bundle) else { continue }
                 do {
-                    let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger, fresh: false)
+                    let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger, fresh: false,
+                                                       journalTail: journalTail)
                     let client = try await BerthClient.connect(to: bootstrap.address, timeout: callTimeout, onNotification: forwarder.receive)
                     _ = try await client.call(ShimAPI.connect, Empty())
                     let handle = Handle(bootstrap: bootstrap, client: client, forwarder: forwarder)

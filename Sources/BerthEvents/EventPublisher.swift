@@ -22,6 +22,11 @@ public protocol EventPublisher: Sendable {
     /// elsewhere that it has published (berthd's `events.seq` per shim): a crash after
     /// that record must not lose the event.
     func committed(through seq: UInt64) async
+
+    /// The last `count` events in the journal, oldest first: berthd checks a reconnected
+    /// shim's replay against them, so an event journaled just before a crash is not
+    /// published twice.
+    func journalTail(_ count: Int) -> [Event]
 }
 
 extension EventPublisher {
@@ -33,6 +38,9 @@ extension EventPublisher {
 
     /// A publisher without a journal: publishing is all there is to wait for.
     public func committed(through seq: UInt64) async {}
+
+    /// A publisher without a journal has nothing to read back.
+    public func journalTail(_ count: Int) -> [Event] { [] }
 }
 
 /// Publishes nowhere: for tests of services that need a publisher and check no events.

@@ -116,6 +116,14 @@ public final class Exchange: EventPublisher {
         }
     }
 
+    public func journalTail(_ count: Int) -> [Event] {
+        let head = lastSeq
+        guard head > 0, count > 0 else { return [] }
+        let after = head > UInt64(count) ? head - UInt64(count) : 0
+        let records = (try? JournalCursor(journal: journal).read(after: after, through: head, limit: count)) ?? []
+        return records.compactMap { try? $0.event }
+    }
+
     /// Publishes an already encoded payload (a JSON value) and returns its seq once the
     /// event is durable and handed to every subscription.
     ///

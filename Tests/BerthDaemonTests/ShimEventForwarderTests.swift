@@ -1,5 +1,7 @@
+import BerthAPI
 import BerthEvents
 import Foundation
+import Synchronization
 import Logging
 import Testing
 @testable import BerthDaemon
@@ -16,7 +18,7 @@ import Testing
     }
 
     @Test func aShimFoundAgainResumesAfterEventsSeq() throws {
-        let dir = try Self.bundle(seq: "42")
+        let dir = try Self.bundle(seq: "42 1000")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: DiscardingPublisher(),
                                            logger: Logger(label: "test"), fresh: false)
@@ -35,4 +37,72 @@ import Testing
                                        logger: Logger(label: "test"), fresh: false)
         #expect(again.lastForwarded == 0)
     }
+
+    /// A berthd killed after the journal took a shim's event but before events.seq said
+    /// so: after the restart the shim replays it, and it must not be published again —
+    /// while what the journal does not hold is.
+    @Test func aReplayedEventTheJournalAlreadyHoldsIsNotPublishedAgain() async throws {
+        let dir = try Self.bundle(seq: "3 100")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let exit4 = ShimEvent(seq: 4, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/exit",
+                              payload: ShimEventPayload(containerID: "c1", pid: 10, exitStatus: 137, exitedAt: "2026-11-26T01:00:00.000000000Z"))
+        let delete5 = ShimEvent(seq: 5, timestamp: "2026-11-26T01:00:01.000000000Z", topic: "/tasks/delete",
+                                payload: ShimEventPayload(containerID: "c1", pid: 10, exitStatus: 137, exitedAt: "2026-11-26T01:00:00.000000000Z"))
+        let journaledExit = try WireJSON.decode(AnyJSON.self, from: WireJSON.encode(TaskExitEvent(
+            containerID: "c1", id: "c1", pid: 10, exitStatus: 137, exitedAt: "2026-11-26T01:00:00.000000000Z")))
+        let publisher = RecordingPublisher(tail: [
+            Event(seq: 99, timestamp: "t", namespace: "default", topic: "/tasks/exit", payload: journaledExit), // before the record
+            Event(seq: 101, timestamp: "t", namespace: "default", topic: "/tasks/exit", payload: journaledExit),
+            Event(seq: 102, timestamp: "t", namespace: "default", topic: "/tasks/start",
+                  payload: .object(["containerID": .string("c2"), "pid": .number(11)])),
+        ])
+        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: publisher, logger: Logger(label: "test"),
+                                           fresh: false, journalTail: JournalTail(events: publisher))
+        for event in [exit4, exit4, delete5] { // the second exit4: a replay of the replay, skipped by seq
+            forwarder.receive(BerthClient.Notification(method: "events.event",
+                                                       message: try RPCMessage.notification(method: "events.event", params: event)))
+        }
+        #expect(publisher.topics == ["/tasks/delete"], "the journaled exit was published again, or the delete was not")
+        let seqFile = dir + "/" + ShimEventForwarder.seqFile
+        var recorded = ""
+        for _ in 0..<200 {
+            recorded = (try? String(contentsOfFile: seqFile, encoding: .utf8)) ?? ""
+            if recorded == "5 500" { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(recorded == "5 500")
+    }
+
+    /// The journal holds nothing of the replay (an exit while berthd was down): all of it
+    /// is published.
+    @Test func aReplayTheJournalDoesNotHoldIsPublished() throws {
+        let dir = try Self.bundle(seq: "3 100")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let publisher = RecordingPublisher(tail: [])
+        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: publisher, logger: Logger(label: "test"),
+                                           fresh: false, journalTail: JournalTail(events: publisher))
+        let exit4 = ShimEvent(seq: 4, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/exit",
+                              payload: ShimEventPayload(containerID: "c1", pid: 10, exitStatus: 0, exitedAt: "2026-11-26T01:00:00.000000000Z"))
+        forwarder.receive(BerthClient.Notification(method: "events.event",
+                                                   message: try RPCMessage.notification(method: "events.event", params: exit4)))
+        #expect(publisher.topics == ["/tasks/exit"])
+    }
+}
+
+/// Publishes into a list (daemon seqs from 500) and serves a fixed journal tail.
+final class RecordingPublisher: EventPublisher {
+    let tail: [Event]
+    private let published = Mutex<[String]>([])
+    init(tail: [Event]) { self.tail = tail }
+    var topics: [String] { published.withLock { $0 } }
+
+    func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64? {
+        published.withLock { list in
+            list.append(topic)
+            return UInt64(499 + list.count)
+        }
+    }
+
+    func committed(through seq: UInt64) async {}
+    func journalTail(_ count: Int) -> [Event] { tail }
 }
