@@ -35,6 +35,12 @@ final class JournalTail: Sendable {
         self.events = events
     }
 
+    /// Reads the tail now, on a thread of the task pool, so that a shim's replay (on an
+    /// I/O thread) finds it read.
+    func preload() {
+        Task.detached { [self] in _ = all }
+    }
+
     var all: [Event] {
         loaded.withLock { cached in
             if let cached { return cached }
@@ -62,14 +68,14 @@ final class ShimEventForwarder: Sendable {
         /// The bundle is being removed: nothing is written into it any more.
         var closed = false
         /// After a restart: this container's events journaled after `recordedDaemonSeq`,
-        /// which the shim's replay may repeat (loaded at the first replayed event).
+        /// which the shim's replay may repeat (taken from the tail at the first replayed
+        /// event; empty once the replay is over).
         var alreadyJournaled: [Event]?
+        var journalTail: JournalTail?
     }
 
     private let state: Mutex<State>
 
-    /// The journal's tail, for a shim found again after a restart.
-    private let journalTail: JournalTail?
 
     /// - Parameters:
     ///   - fresh: a shim just started (its events count from 1; an events.seq an earlier
@@ -83,11 +89,27 @@ final class ShimEventForwarder: Sendable {
         self.bundle = bundle
         self.events = events
         self.logger = logger
-        self.journalTail = fresh ? nil : journalTail
-        if fresh { unlink(bundle + "/" + Self.seqFile) }
-        let (last, daemonSeq) = fresh ? (0, 0) : Self.recorded(bundle)
+        let (last, daemonSeq): (UInt64, UInt64)
+        if fresh {
+            // Nothing of this shim is in the journal before its current head: a restart
+            // before the first record checks the replay from there.
+            (last, daemonSeq) = (0, events.lastSeq)
+            try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("0 \(daemonSeq)".utf8), mode: 0o600)
+        } else {
+            (last, daemonSeq) = Self.recorded(bundle)
+        }
+        let checks = !fresh && daemonSeq > 0 && journalTail != nil
         state = Mutex(State(forwarded: last, recorded: last, recordedDaemonSeq: daemonSeq,
-                            alreadyJournaled: fresh || daemonSeq == 0 || journalTail == nil ? [] : nil))
+                            alreadyJournaled: checks ? nil : [], journalTail: checks ? journalTail : nil))
+    }
+
+    /// The shim has replayed what berthd missed (its subscribe call has answered): the
+    /// events that follow are new, and the journal's tail is no longer needed.
+    func replayDone() {
+        state.withLock { s in
+            s.alreadyJournaled = []
+            s.journalTail = nil
+        }
     }
 
     /// Stops all writes into the bundle (berthd is removing it); waits for one under way.
@@ -148,7 +170,7 @@ final class ShimEventForwarder: Sendable {
     private func journaledBefore(_ topic: String, _ payload: any Encodable & Sendable, containerID: String, _ s: inout State) -> UInt64? {
         if s.alreadyJournaled == nil {
             let after = s.recordedDaemonSeq
-            s.alreadyJournaled = (journalTail?.all ?? []).filter {
+            s.alreadyJournaled = (s.journalTail?.all ?? []).filter {
                 guard $0.seq > after, $0.namespace == namespace, $0.topic.hasPrefix("/tasks/"),
                       case let .object(fields) = $0.payload else { return false }
                 return fields["containerID"] == .string(containerID)
@@ -161,6 +183,7 @@ final class ShimEventForwarder: Sendable {
             return nil
         }
         s.alreadyJournaled?.removeFirst()
+        s.journalTail = nil
         return next.seq
     }
 

@@ -70,6 +70,7 @@ final class ShimManager: Sendable {
             // down is published now, once. The forwarder publishes each event as it is
             // read; this task only waits for the connection to end.
             _ = try? await client.call(ShimAPI.subscribe, ShimSubscribeRequest(afterSeq: forwarder.lastForwarded))
+            forwarder.replayDone() // the replay precedes the answer on the connection
             for await _ in client.notifications {}
             let stillOurs = shims.withLock { map -> Bool in
                 guard let current = map[Self.key(namespace, id)], current.client === client else { return false }
@@ -165,10 +166,15 @@ final class ShimManager: Sendable {
     /// records exit 255 when the shim never recorded one.
     func reconnectAll() async {
         let journalTail = JournalTail(events: events)
+        var preloading = false
         for namespace in listDirectory(tasksDirectory) {
             for id in listDirectory(tasksDirectory + "/" + namespace) {
                 let bundle = bundle(namespace, id)
                 guard let bootstrap = try? ShimBootstrap.read(from: bundle) else { continue }
+                if !preloading {
+                    journalTail.preload() // in the background: reconnecting does not wait for it
+                    preloading = true
+                }
                 do {
                     let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger, fresh: false,
                                                        journalTail: journalTail)

@@ -27,6 +27,9 @@ public protocol EventPublisher: Sendable {
     /// shim's replay against them, so an event journaled just before a crash is not
     /// published twice.
     func journalTail(_ count: Int) -> [Event]
+
+    /// The newest seq in the journal (0 without one).
+    var lastSeq: UInt64 { get }
 }
 
 extension EventPublisher {
@@ -41,6 +44,8 @@ extension EventPublisher {
 
     /// A publisher without a journal has nothing to read back.
     public func journalTail(_ count: Int) -> [Event] { [] }
+
+    public var lastSeq: UInt64 { 0 }
 }
 
 /// Publishes nowhere: for tests of services that need a publisher and check no events.

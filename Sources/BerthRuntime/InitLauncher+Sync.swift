@@ -23,13 +23,11 @@ extension InitLauncher {
     /// may have failed first, which is why the step failed), else nil. Never blocks.
     func childError(_ fd: Int32, pid: Int32) -> (any Error)? {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, 0) > 0 else { return nil }
-        do {
-            _ = try receive(fd, from: pid)
-            return nil
-        } catch {
-            return error
-        }
+        guard poll(&pfd, 1, 0) > 0, pfd.revents & Int16(POLLIN) != 0 else { return nil }
+        var message = berth_sync_msg()
+        guard berth_sync_recv(fd, &message) == 0, message.type == BERTH_SYNC_ERROR.rawValue else { return nil }
+        let stage = withUnsafeBytes(of: message.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return RuntimeError.child(stage: stage, errno: message.err)
     }
 
     func send(_ fd: Int32, _ type: berth_sync_type) throws {

@@ -22,6 +22,9 @@ extension Runtime {
             // Blocked before the container exists, so no signal is lost to the default action.
             for s in signals + [SIGCHLD] { sigaddset(&mask, s) }
             sigprocmask(SIG_BLOCK, &mask, nil)
+            // An init that joins a pid namespace is forked by an intermediate that exits at
+            // once: as subreaper, this process gets it as a child to wait for.
+            try checkNegativeErrno(berth_set_child_subreaper(), "prctl PR_SET_CHILD_SUBREAPER")
         }
         let saved = try createSaving(id: id, options: options)
         do {

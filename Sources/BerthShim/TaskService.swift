@@ -232,7 +232,11 @@ final class TaskService: Sendable {
                 if berth_pidfd_send_signal(pidfd, request.signal) == 0 { return }
             }
         }
-        try await runner.run(["kill"] + (request.all == true ? ["--all"] : []) + [id, "\(request.signal)"])
+        // The runtime's process (and its log, on failure) off the I/O thread that serves
+        // this call (task.kill runs there for its pidfd path).
+        try await withTaskExecutorPreference(globalConcurrentExecutor) {
+            try await runner.run(["kill"] + (request.all == true ? ["--all"] : []) + [id, "\(request.signal)"])
+        }
     }
 
     func delete(_ execID: String?) async throws -> ShimExitResponse {

@@ -133,9 +133,10 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
 
     // Into the container's cgroup before anything else runs (and before the cgroup
     // namespace is made, so its root is this cgroup): "0" is the writing thread itself.
-    // A child that forks once more joins in the process it forks instead: a fork inside
-    // a cgroup at its pids limit fails, a move in does not.
-    if (!a->fork_after_join) join_cgroup(a);
+    // An exec's child that forks once more joins in the process it forks instead: a fork
+    // inside a cgroup at its pids limit fails, a move in does not. (A create joins here
+    // always: its cgroup namespace, made after GO below, must be rooted in the cgroup.)
+    if (!(a->fork_after_join && a->process)) join_cgroup(a);
 
     if (a->wait_for_go) {
         berth_sync_msg msg;
@@ -166,7 +167,7 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
             berth_sync_send(a->sync_fd, BERTH_SYNC_PID, 0, inner, "forked");
             _exit(0);
         }
-        join_cgroup(a);
+        if (a->process) join_cgroup(a);
     }
     if (a->process) berth_exec_in_child(a); // does not return
     syscall(SYS_execveat, a->exec_fd, "", a->argv, a->envp, AT_EMPTY_PATH);

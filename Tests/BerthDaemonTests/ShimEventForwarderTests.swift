@@ -31,7 +31,8 @@ import Testing
         let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: DiscardingPublisher(),
                                            logger: Logger(label: "test"), fresh: true)
         #expect(forwarder.lastForwarded == 0)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/" + ShimEventForwarder.seqFile))
+        // The stale count is replaced by "nothing yet, journal head at launch".
+        #expect((try? String(contentsOfFile: dir + "/" + ShimEventForwarder.seqFile, encoding: .utf8)) == "0 0")
         // And a berthd that restarts before this shim's first event resumes from 0 too.
         let again = ShimEventForwarder(namespace: "default", bundle: dir, events: DiscardingPublisher(),
                                        logger: Logger(label: "test"), fresh: false)
@@ -73,6 +74,27 @@ import Testing
         #expect(recorded == "5 500")
     }
 
+    /// berthd killed after the journal took a new shim's very first event, before any
+    /// events.seq record: the launch wrote the journal's head, so the replay is checked.
+    @Test func aNewShimsFirstEventIsNotPublishedTwiceAfterACrash() throws {
+        let dir = try Self.bundle(seq: nil)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let create = ShimEvent(seq: 1, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/create",
+                               payload: ShimEventPayload(containerID: "c1", pid: 10))
+        let journaled = try WireJSON.decode(AnyJSON.self, from: WireJSON.encode(TaskCreateEvent(containerID: "c1", bundle: dir, pid: 10)))
+        _ = ShimEventForwarder(namespace: "default", bundle: dir, events: RecordingPublisher(tail: [], lastSeq: 100),
+                               logger: Logger(label: "test"), fresh: true)
+        // The crash: the journal has /tasks/create as 101, events.seq still says "0 100".
+        let publisher = RecordingPublisher(tail: [Event(seq: 101, timestamp: "t", namespace: "default", topic: "/tasks/create", payload: journaled)],
+                                           lastSeq: 101)
+        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: publisher, logger: Logger(label: "test"),
+                                           fresh: false, journalTail: JournalTail(events: publisher))
+        forwarder.receive(BerthClient.Notification(method: "events.event",
+                                                   message: try RPCMessage.notification(method: "events.event", params: create)))
+        #expect(publisher.topics.isEmpty, "published twice: \(publisher.topics)")
+        #expect((try? String(contentsOfFile: dir + "/" + ShimEventForwarder.seqFile, encoding: .utf8)) == "1 101")
+    }
+
     /// The journal holds nothing of the replay (an exit while berthd was down): all of it
     /// is published.
     @Test func aReplayTheJournalDoesNotHoldIsPublished() throws {
@@ -92,8 +114,12 @@ import Testing
 /// Publishes into a list (daemon seqs from 500) and serves a fixed journal tail.
 final class RecordingPublisher: EventPublisher {
     let tail: [Event]
+    let lastSeq: UInt64
     private let published = Mutex<[String]>([])
-    init(tail: [Event]) { self.tail = tail }
+    init(tail: [Event], lastSeq: UInt64 = 0) {
+        self.tail = tail
+        self.lastSeq = lastSeq
+    }
     var topics: [String] { published.withLock { $0 } }
 
     func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64? {

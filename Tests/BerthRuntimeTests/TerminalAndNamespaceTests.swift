@@ -170,4 +170,30 @@ struct TerminalAndNamespaceTests {
             }
         }
     }
+
+    /// Joining another container's pid namespace makes the runtime fork once more; the
+    /// process still starts in its own cgroup, and its new cgroup namespace is rooted
+    /// there ("/" on every line of /proc/self/cgroup).
+    @Test(arguments: RuntimeKind.allCases)
+    func joiningAPidNamespaceKeepsTheCgroupNamespaceRoot(_ kind: RuntimeKind) async throws {
+        try await withTestBed { bed in
+            let rt = bed.cli(kind)
+            let first = try await bed.bundle("pidfirst") { $0.args = sleepForever }
+            let a = bed.id("pida")
+            try #require(try await rt("run", "--detach", "--bundle", first.path, a).status == 0)
+            let pid = try #require(try await rt.state(a)?["pid"] as? Int)
+            let second = try await bed.bundle("pidsecond") { c in
+                let namespaces = ((c["linux", "namespaces"] as? [[String: Any]]) ?? []).map { ns -> [String: Any] in
+                    ns["type"] as? String == "pid" ? ["type": "pid", "path": "/proc/\(pid)/ns/pid"] : ns
+                }
+                #expect(namespaces.contains { $0["type"] as? String == "cgroup" }, "the test bundle has no cgroup namespace")
+                c["linux", "namespaces"] = namespaces
+                c.shell("sort /proc/self/cgroup")
+            }
+            let run = try await rt("run", "--bundle", second.path, bed.id("pidb"))
+            #expect(run.status == 0, "\(run)")
+            let lines = run.stdout.split(separator: "\n")
+            #expect(lines.count >= 2 && lines.allSatisfy { $0.hasSuffix(":/") }, "\(run)")
+        }
+    }
 }
