@@ -143,10 +143,7 @@ struct TerminalAndNamespaceTests {
     func joinsANamespaceByPath(_ kind: RuntimeKind) async throws {
         try await withTestBed { bed in
             let rt = bed.cli(kind)
-            let first = try await bed.bundle("first") { $0.args = sleepForever }
-            let a = bed.id("nsa")
-            try #require(try await rt("run", "--detach", "--bundle", first.path, a).status == 0)
-            let pid = try #require(try await rt.state(a)?["pid"] as? Int)
+            let pid = try await Self.sleeper(bed, rt, "first")
             let second = try await bed.bundle("second") { c in
                 var namespaces = (c["linux", "namespaces"] as? [[String: Any]]) ?? []
                 namespaces = namespaces.map { ns in
@@ -178,10 +175,7 @@ struct TerminalAndNamespaceTests {
     func joiningAPidNamespaceKeepsTheCgroupNamespaceRoot(_ kind: RuntimeKind) async throws {
         try await withTestBed { bed in
             let rt = bed.cli(kind)
-            let first = try await bed.bundle("pidfirst") { $0.args = sleepForever }
-            let a = bed.id("pida")
-            try #require(try await rt("run", "--detach", "--bundle", first.path, a).status == 0)
-            let pid = try #require(try await rt.state(a)?["pid"] as? Int)
+            let pid = try await Self.sleeper(bed, rt, "pidfirst")
             let second = try await bed.bundle("pidsecond") { c in
                 let namespaces = ((c["linux", "namespaces"] as? [[String: Any]]) ?? []).map { ns -> [String: Any] in
                     ns["type"] as? String == "pid" ? ["type": "pid", "path": "/proc/\(pid)/ns/pid"] : ns
@@ -195,5 +189,13 @@ struct TerminalAndNamespaceTests {
             let lines = run.stdout.split(separator: "\n")
             #expect(lines.count >= 2 && lines.allSatisfy { $0.hasSuffix(":/") }, "\(run)")
         }
+    }
+
+    /// A detached container running `sleep`, whose namespaces another joins; its init's pid.
+    static func sleeper(_ bed: TestBed, _ rt: RuntimeCLI, _ name: String) async throws -> Int {
+        let bundle = try await bed.bundle(name) { $0.args = sleepForever }
+        let id = bed.id(name)
+        try #require(try await rt("run", "--detach", "--bundle", bundle.path, id).status == 0)
+        return try #require(try await rt.state(id)?["pid"] as? Int)
     }
 }
