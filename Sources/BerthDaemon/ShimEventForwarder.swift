@@ -159,8 +159,9 @@ final class ShimEventForwarder: Sendable {
             record(event.seq, daemonSeq)
         case let .published(daemonSeq):
             Task {
-                await events.committed(through: daemonSeq)
-                record(event.seq, daemonSeq)
+                // A batch the journal refused is not recorded: the shim's replay brings
+                // it back after a restart.
+                if await events.committed(through: daemonSeq) { record(event.seq, daemonSeq) }
             }
         }
     }

@@ -18,10 +18,11 @@ public protocol EventPublisher: Sendable {
     @discardableResult
     func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64?
 
-    /// Returns once every event up to `seq` is in the journal, for a caller that records
-    /// elsewhere that it has published (berthd's `events.seq` per shim): a crash after
-    /// that record must not lose the event.
-    func committed(through seq: UInt64) async
+    /// Returns once the event `seq` (and every one before it) is in the journal, for a
+    /// caller that records elsewhere that it has published (berthd's `events.seq` per
+    /// shim): a crash after that record must not lose the event. false when the journal
+    /// refused the event's batch, or the exchange closed first.
+    func committed(through seq: UInt64) async -> Bool
 
     /// The last `count` events in the journal, oldest first: berthd checks a reconnected
     /// shim's replay against them, so an event journaled just before a crash is not
@@ -40,7 +41,7 @@ extension EventPublisher {
     }
 
     /// A publisher without a journal: publishing is all there is to wait for.
-    public func committed(through seq: UInt64) async {}
+    public func committed(through seq: UInt64) async -> Bool { true }
 
     /// A publisher without a journal has nothing to read back.
     public func journalTail(_ count: Int) -> [Event] { [] }

@@ -63,7 +63,14 @@ public final class Exchange: EventPublisher {
     private let pending: Mutex<Pending>
     private let subscriptions = Mutex<[UInt64: Subscription]>([:])
     /// Callers of `committed(through:)` waiting for the journal.
-    private let commitWaiters = Mutex<[(UInt64, CheckedContinuation<Void, Never>)]>([])
+    private let commitWaiters = Mutex<CommitWaiters>(CommitWaiters())
+
+    private struct CommitWaiters {
+        var waiting: [(UInt64, CheckedContinuation<Bool, Never>)] = []
+        /// Seq ranges of batches the journal refused (the latest few), for waiters that
+        /// come after the failure.
+        var failed: [ClosedRange<UInt64>] = []
+    }
     private let nextSubscription = Atomic<UInt64>(1)
     private let writer = DispatchQueue(label: "berth.events.journal")
     private let logger: Logger
@@ -103,16 +110,18 @@ public final class Exchange: EventPublisher {
         return enqueue(namespace: namespace, topic: topic, payloadJSON: json, waiter: nil)
     }
 
-    public func committed(through seq: UInt64) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    public func committed(through seq: UInt64) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             // committed is stored before the writer takes this lock: a waiter either sees
             // the new value here or is found by the writer.
-            let ready = commitWaiters.withLock { waiters -> Bool in
-                if feed.committed.load(ordering: .acquiring) >= seq || pending.withLock({ $0.closed }) { return true }
-                waiters.append((seq, continuation))
-                return false
+            let ready = commitWaiters.withLock { w -> Bool? in
+                if w.failed.contains(where: { $0.contains(seq) }) { return false }
+                if feed.committed.load(ordering: .acquiring) >= seq { return true }
+                if pending.withLock({ $0.closed }) { return false }
+                w.waiting.append((seq, continuation))
+                return nil
             }
-            if ready { continuation.resume() }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 
@@ -194,12 +203,18 @@ public final class Exchange: EventPublisher {
                 ])
                 let failure = BerthError.unavailable("the event journal cannot be written: \(error)")
                 for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+                let lost = records.first!.seq...records.last!.seq
+                commitWaiters.withLock { w in
+                    w.failed.append(lost)
+                    if w.failed.count > 64 { w.failed.removeFirst() }
+                }
+                resumeCommitWaiters(with: false) { lost.contains($0) }
                 continue
             }
             feed.cache.append(records)
             let head = records.last!.seq
             feed.committed.store(head, ordering: .releasing)
-            resumeCommitWaiters { $0 <= head }
+            resumeCommitWaiters(with: true) { $0 <= head }
             wakeSubscriptions(through: head)
             for waiter in waiters { waiter.continuation.resume(returning: waiter.seq) }
         }
@@ -268,21 +283,21 @@ public final class Exchange: EventPublisher {
             return Array(map.values)
         }
         for subscription in all { subscription.end() }
-        resumeCommitWaiters { _ in true }
+        resumeCommitWaiters(with: false) { _ in true }
         journal.close()
     }
 
-    private func resumeCommitWaiters(where ready: (UInt64) -> Bool) {
-        let due = commitWaiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
-            guard !waiters.isEmpty else { return [] }
-            var due: [CheckedContinuation<Void, Never>] = []
-            waiters.removeAll { entry in
+    private func resumeCommitWaiters(with result: Bool, where ready: (UInt64) -> Bool) {
+        let due = commitWaiters.withLock { w -> [CheckedContinuation<Bool, Never>] in
+            guard !w.waiting.isEmpty else { return [] }
+            var due: [CheckedContinuation<Bool, Never>] = []
+            w.waiting.removeAll { entry in
                 guard ready(entry.0) else { return false }
                 due.append(entry.1)
                 return true
             }
             return due
         }
-        for continuation in due { continuation.resume() }
+        for continuation in due { continuation.resume(returning: result) }
     }
 }

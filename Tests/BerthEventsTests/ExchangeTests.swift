@@ -4,6 +4,9 @@ import BerthSystem
 import Foundation
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct ExchangeTests {
     static func open(_ dir: TemporaryDirectory, queue: Int = 1024, cacheEvents: Int = 4096,
@@ -74,13 +77,13 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let exchange = try Self.open(dir)
-        await exchange.committed(through: 0) // nothing to wait for
+        #expect(await exchange.committed(through: 0)) // nothing to wait for
         let inJournal = try await withThrowingTaskGroup(of: Bool.self) { group in
             for n in 0..<300 {
                 let seq = try #require(exchange.publish(namespace: "default", topic: "/test/c", payload: Sample(n: n)))
                 group.addTask {
-                    await exchange.committed(through: seq)
-                    return exchange.journal.lastSeq >= seq && exchange.lastSeq >= seq
+                    let ok = await exchange.committed(through: seq)
+                    return ok && exchange.journal.lastSeq >= seq && exchange.lastSeq >= seq
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -90,7 +93,28 @@ import Testing
         let waiter = Task { await exchange.committed(through: 1_000_000) }
         try await Task.sleep(for: .milliseconds(50))
         exchange.close()
-        await waiter.value
+        #expect(await waiter.value == false)
+    }
+
+    /// An event the journal cannot take (its file system is full) is reported as not
+    /// committed, so berthd does not record a shim's event as published when it was lost.
+    @Test func committedThroughIsFalseForABatchTheJournalRefused() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try #require(mount("tmpfs", dir.path, "tmpfs", 0, "size=64k") == 0, "mount tmpfs: errno \(errno)")
+        defer { umount2(dir.path, 0) }
+        let exchange = try Self.open(dir)
+        defer { exchange.close() }
+        let first = try #require(exchange.publish(namespace: "default", topic: "/test/full", payload: Sample(n: 0)))
+        #expect(await exchange.committed(through: first))
+        let big = String(repeating: "x", count: 16 << 10)
+        var last: UInt64 = 0
+        for n in 1...12 { // 192 KiB into 64 KiB
+            last = try #require(exchange.publish(namespace: "default", topic: "/test/full", payload: ["n": "\(n)", "fill": big]))
+        }
+        #expect(await exchange.committed(through: last) == false, "an event past the journal's capacity was reported committed")
+        #expect(await exchange.committed(through: last) == false, "asked again after the failure")
+        #expect(exchange.journal.lastSeq < last)
     }
 
     /// Subscribe with afterSeq while events keep coming: the replay and the live stream
