@@ -48,8 +48,8 @@ import CBerthLinux
 /// ## Order
 ///
 /// `create()` → `apply(_:)` → `add(pid:)` (or the new process joins by itself). Limits
-/// set before the first process joins mean no instant without them; v1 `cpuset` needs cpus and mems before any task may
-/// join, so `create()` copies them from the parent. `apply(_:)` may be called again
+/// set before the first process joins mean no instant without them; v1 `cpuset` needs
+/// cpus and mems before any task may join, so `create()` copies them from the parent. `apply(_:)` may be called again
 /// later (`update`). `remove()` after every process is gone (`kill(signal: SIGKILL)`,
 /// then reap).
 ///

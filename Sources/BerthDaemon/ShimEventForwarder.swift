@@ -8,22 +8,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// Forwards one shim's events into berthd's exchange as its connection reads them, on the
-/// connection's I/O thread and in the shim's order (no hop to another thread: the exit
-/// of a task reaches subscribers sooner).
-///
-/// Each shim event is published exactly once, across berthd crashes too. The shim
-/// numbers its events; the bundle's `events.seq` holds the last one forwarded and the
-/// daemon seq it got (`"<shim seq> <daemon seq>"`), written only once the journal holds
-/// that event: so nothing is skipped after a crash. A crash between the journal and
-/// `events.seq` leaves events the shim will replay although they were published: after a
-/// restart, the replay is checked against the journal's events of this container after
-/// the recorded daemon seq (in order, the same topic and payload), and those are
-/// recorded, not published again. The journal's last `JournalTail.count` events, read
-/// once per restart, are what a replay is checked against: a crash leaves at most the
-/// events of the last moment unrecorded (each is recorded within a millisecond or so of
-/// its commit), far fewer than that.
-
 /// The journal's tail as it was when berthd started, read at most once and shared by
 /// the shims it finds again.
 final class JournalTail: Sendable {
@@ -51,6 +35,21 @@ final class JournalTail: Sendable {
     }
 }
 
+/// Forwards one shim's events into berthd's exchange as its connection reads them, on the
+/// connection's I/O thread and in the shim's order (no hop to another thread: the exit
+/// of a task reaches subscribers sooner).
+///
+/// Each shim event is published exactly once, across berthd crashes too. The shim
+/// numbers its events; the bundle's `events.seq` holds the last one forwarded and the
+/// daemon seq it got (`"<shim seq> <daemon seq>"`), written only once the journal holds
+/// that event: so nothing is skipped after a crash. A crash between the journal and
+/// `events.seq` leaves events the shim will replay although they were published: after a
+/// restart, the replay is checked against the journal's events of this container after
+/// the recorded daemon seq (in order, the same topic and payload), and those are
+/// recorded, not published again. The journal's last `JournalTail.count` events, read
+/// once per restart, are what a replay is checked against: a crash leaves at most the
+/// events of the last moment unrecorded (each is recorded within a millisecond or so of
+/// its commit), far fewer than that.
 final class ShimEventForwarder: Sendable {
     static let seqFile = "events.seq"
 
@@ -76,11 +75,10 @@ final class ShimEventForwarder: Sendable {
 
     private let state: Mutex<State>
 
-
     /// - Parameters:
-    ///   - fresh: a shim just started (its events count from 1; an events.seq an earlier
-    ///     task of the container left is removed), or one found again after a restart
-    ///     (resume after its events.seq).
+    ///   - fresh: a shim just started (its events count from 1; events.seq is reset to
+    ///     `"0 <journal head>"`, whatever an earlier task of the container left), or one
+    ///     found again after a restart (resume after its events.seq).
     ///   - journalTail: for a shim found again, the journal's tail to check its replay
     ///     against.
     init(namespace: String, bundle: String, events: any EventPublisher, logger: Logger, fresh: Bool,
@@ -126,7 +124,6 @@ final class ShimEventForwarder: Sendable {
         let words = String(decoding: bytes, as: UTF8.self).split(separator: " ")
         return (words.first.flatMap { UInt64($0) } ?? 0, words.count > 1 ? UInt64(words[1]) ?? 0 : 0)
     }
-
 
     /// Handles one notification from the shim (called by the connection, in order).
     func receive(_ notification: BerthClient.Notification) {
@@ -178,8 +175,7 @@ final class ShimEventForwarder: Sendable {
             }
         }
         guard let next = s.alreadyJournaled?.first else { return nil }
-        guard next.topic == topic, let bytes = try? WireJSON.encode(payload),
-              let value = try? WireJSON.decode(AnyJSON.self, from: bytes), value == next.payload else {
+        guard next.topic == topic, let value = try? AnyJSON(encoding: payload), value == next.payload else {
             s.alreadyJournaled = [] // the replay has gone past what was journaled
             return nil
         }

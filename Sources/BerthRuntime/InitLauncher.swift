@@ -69,11 +69,7 @@ struct InitLauncher {
         var pid = spawned.pid
         do {
             if config.newUserNamespace { try writeIDMappings(pid: pid) }
-            do {
-                try cgroup.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
-            } catch {
-                throw childError(spawned.sync, pid: pid) ?? error
-            }
+            try moveIntoCgroup(cgroup, spawned, pid: pid)
             try sendGo(spawned.sync, to: pid)
             if joinsPid {
                 let message = try receive(spawned.sync, from: pid)
@@ -180,19 +176,11 @@ struct InitLauncher {
                 var status: Int32 = 0
                 waitpid(spawned.pid, &status, 0) // the intermediate exits at once
             }
-            do {
-                try cgroup?.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
-            } catch {
-                throw childError(spawned.sync, pid: pid) ?? error
-            }
+            try moveIntoCgroup(cgroup, spawned, pid: pid)
             try sendGo(spawned.sync, to: pid)
             // Success is the socket closing at exec; a failure arrives as ERROR.
             var message = berth_sync_msg()
-            let rc = berth_sync_recv(spawned.sync, &message)
-            if rc == 0 && message.type == BERTH_SYNC_ERROR.rawValue {
-                let stage = withUnsafeBytes(of: message.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                throw RuntimeError.child(stage: stage, errno: message.err)
-            }
+            if berth_sync_recv(spawned.sync, &message) == 0, let error = Self.reportedError(message) { throw error }
             return pid
         } catch {
             kill(pid, SIGKILL)
@@ -231,13 +219,14 @@ struct InitLauncher {
             taskFDs.forEach { close($0) }
             if cgroupFD >= 0 { close(cgroupFD) }
         }
+        let taskFiles = selfJoin ? cgroup?.v1TaskFiles ?? [] : []
         if let cgroup, selfJoin {
-            for file in cgroup.v1TaskFiles {
+            for file in taskFiles {
                 let fd = open(file, O_WRONLY | O_CLOEXEC)
                 if fd < 0 { break }
                 taskFDs.append(fd)
             }
-            if taskFDs.count != cgroup.v1TaskFiles.count {
+            if taskFDs.count != taskFiles.count {
                 taskFDs.forEach { close($0) }
                 taskFDs = []
             }
@@ -280,9 +269,8 @@ struct InitLauncher {
             close(parentEnd)
             throw SystemError(errno: -pid, stage: "clone3 (namespaces \(String(flags, radix: 16)))")
         }
-        let v1Files = cgroup?.v1TaskFiles.count ?? 0
         return Spawned(pid: pid, sync: parentEnd,
-                       joinedV1: selfJoin && taskFDs.count == v1Files,
+                       joinedV1: selfJoin && taskFDs.count == taskFiles.count,
                        joinedUnified: cgroup?.unifiedDirectory == nil || intoCgroup == 1)
     }
 

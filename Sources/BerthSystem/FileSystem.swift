@@ -84,12 +84,12 @@ public enum FileSystem {
     /// written and renamed over `path`, so a reader sees the old content or the new, never
     /// a mix, and a crash of any process (the writer's included) leaves one or the other.
     ///
-    /// With `durable`, the file and then its directory are also fsynced, so the new
-    /// content survives a crash of the host. Files under a state directory (`/run/berth`,
-    /// the runtime's `--root`: bundles, exit records, runtime state, pid files) describe
-    /// processes that do not survive a reboot either, so they are written without it, as
-    /// runc and conmon write theirs; each fsync costs 0.2–1 ms on a disk.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = false) throws {
+    /// Not fsynced: every caller writes under a state directory (`/run/berth`, the
+    /// runtime's `--root`: bundles, exit records, runtime state, pid files), describing
+    /// processes that do not survive a reboot either, as runc and conmon write theirs
+    /// (each fsync costs 0.2–1 ms on a disk). What must survive the host (blobs, the
+    /// journal, the metadata database) is written by its own store, with fsyncs.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
         let tmp = "\(path).tmp-\(getpid())"
         let fd = try retryingEINTR("open \(tmp)") { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         do {
@@ -101,7 +101,6 @@ public enum FileSystem {
                 }
                 offset += n
             }
-            if durable { try retryingEINTR("fsync \(tmp)") { fsync(fd) } }
         } catch {
             unlink(tmp)
             throw error
@@ -112,7 +111,6 @@ public enum FileSystem {
             unlink(tmp)
             throw error
         }
-        if durable { try syncDirectory(parentDirectory(of: path)) }
     }
 
     /// fsync(2) on a directory, so a rename or create in it is durable.

@@ -1,9 +1,9 @@
 // Linux calls that Swift's Glibc module does not show (SO_PEERCRED's struct ucred needs
 // _GNU_SOURCE) and build facts. Every function returns -errno on failure so Swift never
 // has to read errno across a call boundary.
-#include <malloc.h>
 #include "CBerthLinux.h"
 #include <errno.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
@@ -51,5 +51,5 @@ int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *d
 }
 
 int berth_malloc_single_arena(void) {
-    return mallopt(M_ARENA_MAX, 1);
+    return mallopt(M_ARENA_MAX, 1) == 1 ? 0 : -EINVAL;
 }

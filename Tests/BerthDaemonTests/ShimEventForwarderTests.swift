@@ -17,25 +17,32 @@ import Testing
         return dir
     }
 
+    static func forwarder(_ dir: String, _ events: any EventPublisher = DiscardingPublisher(), fresh: Bool,
+                          tail: Bool = false) -> ShimEventForwarder {
+        ShimEventForwarder(namespace: "default", bundle: dir, events: events, logger: Logger(label: "test"), fresh: fresh,
+                           journalTail: tail ? JournalTail(events: events) : nil)
+    }
+
+    static func notification(_ event: ShimEvent) throws -> BerthClient.Notification {
+        BerthClient.Notification(method: "events.event", message: try RPCMessage.notification(method: "events.event", params: event))
+    }
+
     @Test func aShimFoundAgainResumesAfterEventsSeq() throws {
         let dir = try Self.bundle(seq: "42 1000")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: DiscardingPublisher(),
-                                           logger: Logger(label: "test"), fresh: false)
+        let forwarder = Self.forwarder(dir, fresh: false)
         #expect(forwarder.lastForwarded == 42)
     }
 
     @Test func aNewShimStartsFromOneAndDropsAStaleEventsSeq() throws {
         let dir = try Self.bundle(seq: "42")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: DiscardingPublisher(),
-                                           logger: Logger(label: "test"), fresh: true)
+        let forwarder = Self.forwarder(dir, fresh: true)
         #expect(forwarder.lastForwarded == 0)
         // The stale count is replaced by "nothing yet, journal head at launch".
         #expect((try? String(contentsOfFile: dir + "/" + ShimEventForwarder.seqFile, encoding: .utf8)) == "0 0")
         // And a berthd that restarts before this shim's first event resumes from 0 too.
-        let again = ShimEventForwarder(namespace: "default", bundle: dir, events: DiscardingPublisher(),
-                                       logger: Logger(label: "test"), fresh: false)
+        let again = Self.forwarder(dir, fresh: false)
         #expect(again.lastForwarded == 0)
     }
 
@@ -49,19 +56,17 @@ import Testing
                               payload: ShimEventPayload(containerID: "c1", pid: 10, exitStatus: 137, exitedAt: "2026-11-26T01:00:00.000000000Z"))
         let delete5 = ShimEvent(seq: 5, timestamp: "2026-11-26T01:00:01.000000000Z", topic: "/tasks/delete",
                                 payload: ShimEventPayload(containerID: "c1", pid: 10, exitStatus: 137, exitedAt: "2026-11-26T01:00:00.000000000Z"))
-        let journaledExit = try WireJSON.decode(AnyJSON.self, from: WireJSON.encode(TaskExitEvent(
-            containerID: "c1", id: "c1", pid: 10, exitStatus: 137, exitedAt: "2026-11-26T01:00:00.000000000Z")))
+        let journaledExit = try AnyJSON(encoding: TaskExitEvent(
+            containerID: "c1", id: "c1", pid: 10, exitStatus: 137, exitedAt: "2026-11-26T01:00:00.000000000Z"))
         let publisher = RecordingPublisher(tail: [
             Event(seq: 99, timestamp: "t", namespace: "default", topic: "/tasks/exit", payload: journaledExit), // before the record
             Event(seq: 101, timestamp: "t", namespace: "default", topic: "/tasks/exit", payload: journaledExit),
             Event(seq: 102, timestamp: "t", namespace: "default", topic: "/tasks/start",
                   payload: .object(["containerID": .string("c2"), "pid": .number(11)])),
         ])
-        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: publisher, logger: Logger(label: "test"),
-                                           fresh: false, journalTail: JournalTail(events: publisher))
+        let forwarder = Self.forwarder(dir, publisher, fresh: false, tail: true)
         for event in [exit4, exit4, delete5] { // the second exit4: a replay of the replay, skipped by seq
-            forwarder.receive(BerthClient.Notification(method: "events.event",
-                                                       message: try RPCMessage.notification(method: "events.event", params: event)))
+            forwarder.receive(try Self.notification(event))
         }
         #expect(publisher.topics == ["/tasks/delete"], "the journaled exit was published again, or the delete was not")
         let seqFile = dir + "/" + ShimEventForwarder.seqFile
@@ -81,16 +86,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let create = ShimEvent(seq: 1, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/create",
                                payload: ShimEventPayload(containerID: "c1", pid: 10))
-        let journaled = try WireJSON.decode(AnyJSON.self, from: WireJSON.encode(TaskCreateEvent(containerID: "c1", bundle: dir, pid: 10)))
-        _ = ShimEventForwarder(namespace: "default", bundle: dir, events: RecordingPublisher(tail: [], lastSeq: 100),
-                               logger: Logger(label: "test"), fresh: true)
+        let journaled = try AnyJSON(encoding: TaskCreateEvent(containerID: "c1", bundle: dir, pid: 10))
+        _ = Self.forwarder(dir, RecordingPublisher(tail: [], lastSeq: 100), fresh: true)
         // The crash: the journal has /tasks/create as 101, events.seq still says "0 100".
         let publisher = RecordingPublisher(tail: [Event(seq: 101, timestamp: "t", namespace: "default", topic: "/tasks/create", payload: journaled)],
                                            lastSeq: 101)
-        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: publisher, logger: Logger(label: "test"),
-                                           fresh: false, journalTail: JournalTail(events: publisher))
-        forwarder.receive(BerthClient.Notification(method: "events.event",
-                                                   message: try RPCMessage.notification(method: "events.event", params: create)))
+        let forwarder = Self.forwarder(dir, publisher, fresh: false, tail: true)
+        forwarder.receive(try Self.notification(create))
         #expect(publisher.topics.isEmpty, "published twice: \(publisher.topics)")
         #expect((try? String(contentsOfFile: dir + "/" + ShimEventForwarder.seqFile, encoding: .utf8)) == "1 101")
     }
@@ -101,12 +103,10 @@ import Testing
         let dir = try Self.bundle(seq: "3 100")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let publisher = RecordingPublisher(tail: [])
-        let forwarder = ShimEventForwarder(namespace: "default", bundle: dir, events: publisher, logger: Logger(label: "test"),
-                                           fresh: false, journalTail: JournalTail(events: publisher))
+        let forwarder = Self.forwarder(dir, publisher, fresh: false, tail: true)
         let exit4 = ShimEvent(seq: 4, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/exit",
                               payload: ShimEventPayload(containerID: "c1", pid: 10, exitStatus: 0, exitedAt: "2026-11-26T01:00:00.000000000Z"))
-        forwarder.receive(BerthClient.Notification(method: "events.event",
-                                                   message: try RPCMessage.notification(method: "events.event", params: exit4)))
+        forwarder.receive(try Self.notification(exit4))
         #expect(publisher.topics == ["/tasks/exit"])
     }
 }

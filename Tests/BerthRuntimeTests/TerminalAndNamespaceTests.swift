@@ -145,13 +145,8 @@ struct TerminalAndNamespaceTests {
             let rt = bed.cli(kind)
             let pid = try await Self.sleeper(bed, rt, "first")
             let second = try await bed.bundle("second") { c in
-                var namespaces = (c["linux", "namespaces"] as? [[String: Any]]) ?? []
-                namespaces = namespaces.map { ns in
-                    guard let type = ns["type"] as? String, type == "network" || type == "uts" || type == "ipc" else { return ns }
-                    let proc = ["network": "net", "uts": "uts", "ipc": "ipc"][type]!
-                    return ["type": type, "path": "/proc/\(pid)/ns/\(proc)"]
-                }
-                c["linux", "namespaces"] = namespaces
+                c["linux", "namespaces"] = Self.joining(["network": "net", "uts": "uts", "ipc": "ipc"], of: pid,
+                                                        c["linux", "namespaces"] as? [[String: Any]])
                 c["hostname"] = nil
                 c.shell("for n in net uts ipc pid; do readlink /proc/self/ns/$n; done")
             }
@@ -177,9 +172,7 @@ struct TerminalAndNamespaceTests {
             let rt = bed.cli(kind)
             let pid = try await Self.sleeper(bed, rt, "pidfirst")
             let second = try await bed.bundle("pidsecond") { c in
-                let namespaces = ((c["linux", "namespaces"] as? [[String: Any]]) ?? []).map { ns -> [String: Any] in
-                    ns["type"] as? String == "pid" ? ["type": "pid", "path": "/proc/\(pid)/ns/pid"] : ns
-                }
+                let namespaces = Self.joining(["pid": "pid"], of: pid, c["linux", "namespaces"] as? [[String: Any]])
                 #expect(namespaces.contains { $0["type"] as? String == "cgroup" }, "the test bundle has no cgroup namespace")
                 c["linux", "namespaces"] = namespaces
                 c.shell("sort /proc/self/cgroup")
@@ -197,5 +190,14 @@ struct TerminalAndNamespaceTests {
         let id = bed.id(name)
         try #require(try await rt("run", "--detach", "--bundle", bundle.path, id).status == 0)
         return try #require(try await rt.state(id)?["pid"] as? Int)
+    }
+
+    /// The spec's namespaces with those of `types` (OCI type → /proc/<pid>/ns name)
+    /// replaced by the path of `pid`'s.
+    static func joining(_ types: [String: String], of pid: Int, _ namespaces: [[String: Any]]?) -> [[String: Any]] {
+        (namespaces ?? []).map { ns in
+            guard let type = ns["type"] as? String, let proc = types[type] else { return ns }
+            return ["type": type, "path": "/proc/\(pid)/ns/\(proc)"]
+        }
     }
 }

@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthOCI
 import BerthSystem
 import CBerthRuntime
@@ -25,9 +26,25 @@ extension InitLauncher {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pfd, 1, 0) > 0, pfd.revents & Int16(POLLIN) != 0 else { return nil }
         var message = berth_sync_msg()
-        guard berth_sync_recv(fd, &message) == 0, message.type == BERTH_SYNC_ERROR.rawValue else { return nil }
+        guard berth_sync_recv(fd, &message) == 0 else { return nil }
+        return Self.reportedError(message)
+    }
+
+    /// The error an ERROR message reports (nil for any other message).
+    static func reportedError(_ message: berth_sync_msg) -> RuntimeError? {
+        guard message.type == BERTH_SYNC_ERROR.rawValue else { return nil }
         let stage = withUnsafeBytes(of: message.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return RuntimeError.child(stage: stage, errno: message.err)
+    }
+
+    /// Moves the child into the hierarchies it did not join by itself; a failure is the
+    /// child's own when it has reported one.
+    func moveIntoCgroup(_ cgroup: Cgroup?, _ spawned: Spawned, pid: Int32) throws {
+        do {
+            try cgroup?.add(pid: pid, v1: !spawned.joinedV1, unified: !spawned.joinedUnified)
+        } catch {
+            throw childError(spawned.sync, pid: pid) ?? error
+        }
     }
 
     func send(_ fd: Int32, _ type: berth_sync_type) throws {
@@ -46,10 +63,7 @@ extension InitLauncher {
             throw RuntimeError("container init \(how) before it was ready")
         }
         if rc < 0 { throw SystemError(errno: -rc, stage: "sync with init") }
-        if message.type == BERTH_SYNC_ERROR.rawValue {
-            let stage = withUnsafeBytes(of: message.stage) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw RuntimeError.child(stage: stage, errno: message.err)
-        }
+        if let error = Self.reportedError(message) { throw error }
         return message
     }
 }
