@@ -31,6 +31,7 @@ struct RuntimeRunner: Sendable {
         } catch {
             throw BerthError.internal("cannot run \(runtime): \(error)")
         }
+        reaper.childStarted()
         let status = await reaper.wait(for: pid)
         guard status == 0 else {
             let message = lastError() ?? "exited with status \(exitCode(fromWaitStatus: status))"

@@ -56,9 +56,9 @@ public enum Shim {
         var logger = Logger(label: "berth-shim")
         logger.logLevel = .error
         let reaper = Reaper()
-        reaper.start()
         let done = AsyncStream<Void>.makeStream()
         let service = TaskService(bootstrap: bootstrap, reaper: reaper) { done.continuation.yield() }
+        reaper.start(warmUp: { [service] in service.warmUp() })
         var router = Router()
         service.register(&router)
         let server = APIServer(options: .init(path: bootstrap.address), router: router, logger: logger)

@@ -76,9 +76,14 @@ public struct ExitRecord: Codable, Sendable, Equatable {
     }
 
     public func write(to bundle: String) throws {
+        try FileSystem.writeAtomically(bundle + "/" + Self.fileName, try encoded(), mode: 0o600)
+    }
+
+    /// The file's bytes.
+    public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try FileSystem.writeAtomically(bundle + "/" + Self.fileName, Array(try encoder.encode(self)), mode: 0o600)
+        return Array(try encoder.encode(self))
     }
 
     public static func read(from bundle: String) -> ExitRecord? {

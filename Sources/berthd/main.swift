@@ -51,6 +51,7 @@ struct Berthd: AsyncParsableCommand {
         }
         let logger = Logger(label: "berthd")
         umask(0o077) // files berthd creates are private unless it says otherwise
+        Daemon.useOneIOThread()
         do {
             try await Daemon(config: settings, logger: logger).run()
         } catch {
