@@ -84,6 +84,11 @@ public final class Exchange: EventPublisher {
         let last = journal.recovery.lastSeq
         feed = EventFeed(journal: journal, cache: EventCache(maxEvents: options.cacheEvents, maxBytes: options.cacheBytes, after: last), committed: last)
         pending = Mutex(Pending(nextSeq: last + 1))
+        if journal.recovery.skipped > 0 {
+            logger.warning("event journal: the machine restarted since berthd last stopped cleanly; numbering resumes after the reserved seqs", metadata: [
+                "events.skipped": "\(journal.recovery.skipped)", "events.last_seq": "\(last)",
+            ])
+        }
         if journal.recovery.truncatedBytes > 0 {
             logger.warning("event journal: truncated a torn record at the end", metadata: [
                 "events.truncated_bytes": "\(journal.recovery.truncatedBytes)", "events.last_seq": "\(last)",
@@ -216,6 +221,19 @@ public final class Exchange: EventPublisher {
             feed.committed.store(head, ordering: .releasing)
             resumeCommitWaiters(with: true) { $0 <= head }
             wakeSubscriptions(through: head)
+            // Durable after delivery, not before: the batch is in the page cache (a
+            // killed berthd loses none of it), the reservation keeps a machine crash in
+            // between from reusing its seqs, and no subscriber waits for the disk.
+            do {
+                try journal.sync()
+            } catch {
+                logger.error("event journal sync failed; events may not survive a machine crash", metadata: [
+                    "events.first_seq": "\(records.first!.seq)", "events.count": "\(records.count)", "error": "\(error)",
+                ])
+                let failure = BerthError.unavailable("the event journal cannot be synced: \(error)")
+                for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+                continue
+            }
             for waiter in waiters { waiter.continuation.resume(returning: waiter.seq) }
         }
     }

@@ -8,12 +8,20 @@ import Glibc
 ///
 /// The journal is a directory of segment files, each named by the first seq it holds
 /// (`00000000000000000042.journal`) and holding records in seq order (`JournalRecord`).
-/// One writer appends a batch at a time and makes it durable (`fdatasync`) before it
-/// returns: the exchange shows an event to no subscriber before that. When the newest
-/// segment reaches `segmentBytes`, the next batch starts a new one, and the oldest
-/// segments are deleted while the journal is over `maxBytes` or they were last written
-/// more than `maxAge` ago. The newest segment is never deleted, so the last seq always
-/// survives a restart: numbers are never reused.
+/// One writer appends a batch at a time (`append`: written, so a berthd killed right
+/// after loses nothing), hands it to the subscribers, then makes it durable (`sync`:
+/// `fdatasync`) before it takes the next batch. When the newest segment reaches
+/// `segmentBytes`, the next batch starts a new one, and the oldest segments are deleted
+/// while the journal is over `maxBytes` or they were last written more than `maxAge`
+/// ago. The newest segment is never deleted, so the last seq always survives a restart.
+///
+/// Numbers are never reused, even when the machine crashes between a batch's delivery
+/// and its `fdatasync`: seqs are handed out only below a durable reservation (the
+/// `reserved` file: this boot's id and a seq, renewed 1,024 seqs at a time), and a
+/// journal opened in a later boot that ends below its reservation resumes after the
+/// reservation (a gap, reported in `recovery.skipped`), not after its last record.
+/// A clean `close()` sets the reservation to the last seq, so a reboot after a clean
+/// stop leaves no gap.
 ///
 /// Opening the journal recovers it: a record torn by a crash at the end of the newest
 /// segment (short, or failing its CRC) is truncated away and reported in `recovery`.
@@ -42,7 +50,15 @@ public final class Journal: Sendable {
         /// Bytes of a torn tail cut from the newest segment.
         public var truncatedBytes: Int
         public var segments: Int
+        /// Seqs skipped because the machine restarted since the journal was last
+        /// closed cleanly: events up to the reservation may have been delivered and then
+        /// lost with the page cache, so numbering resumes after it.
+        public var skipped: UInt64 = 0
     }
+
+    /// How far past the last appended seq a reservation reaches.
+    static let reservationBlock: UInt64 = 1024
+    static let reservationFile = "reserved"
 
     struct Segment: Sendable, Equatable {
         var base: UInt64
@@ -66,6 +82,9 @@ public final class Journal: Sendable {
     private let state = Mutex(State())
     /// The newest segment's descriptor, opened for append; used by the one writer.
     private let active = Mutex<(fd: Int32, size: Int)?>(nil)
+    /// The reservation file (-1 once closed) and the seq it reserves through.
+    private let reservation = Mutex<(fd: Int32, through: UInt64)>((-1, 0))
+    private let bootID: String
 
     public init(_ options: Options) throws {
         self.options = options
@@ -86,6 +105,14 @@ public final class Journal: Sendable {
             let fd = try retryingEINTR("open \(path)") { open(path, O_WRONLY | O_APPEND | O_CLOEXEC) }
             active.withLock { $0 = (fd, newest.size) }
         }
+        bootID = Self.currentBootID()
+        let reservationPath = options.directory + "/" + Self.reservationFile
+        if let (boot, reserved) = Self.readReservation(reservationPath), boot != bootID, reserved > lastSeq {
+            recovery.skipped = reserved - lastSeq
+            lastSeq = reserved
+        }
+        let reservationFD = try retryingEINTR("open \(reservationPath)") { open(reservationPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+        reservation.withLock { $0 = (reservationFD, lastSeq) } // renewed, with this boot's id, by the first append
         recovery.lastSeq = lastSeq
         self.recovery = recovery
         state.withLock { s in
@@ -100,15 +127,25 @@ public final class Journal: Sendable {
         close()
     }
 
-    /// Closes the active segment. Further appends fail.
+    /// Makes what was appended durable, sets the reservation to the last seq (a later
+    /// boot then resumes right after it) and closes the files. Further appends fail.
     public func close() {
-        active.withLock { a in
-            if let fd = a?.fd { Glibc.close(fd) }
-            a = nil
+        let synced = active.withLock { a -> Bool in
+            defer { a = nil }
+            guard let fd = a?.fd else { return true }
+            defer { Glibc.close(fd) }
+            return fdatasync(fd) == 0
+        }
+        let last = lastSeq
+        reservation.withLock { r in
+            guard r.fd >= 0 else { return }
+            if synced { _ = try? Self.writeReservation(r.fd, bootID: bootID, through: last) }
+            Glibc.close(r.fd)
+            r.fd = -1
         }
     }
 
-    /// The newest durable seq.
+    /// The newest seq written.
     public var lastSeq: UInt64 { state.withLock { $0.lastSeq } }
 
     /// Every seq at or below this is no longer in the journal.
@@ -124,10 +161,11 @@ public final class Journal: Sendable {
 
     // MARK: writing
 
-    /// Appends `records` (in seq order, each above `lastSeq`) and makes them durable.
-    /// On failure nothing of the batch stays in the journal.
+    /// Appends `records` (in seq order, each above `lastSeq`): written, not yet durable
+    /// (`sync` does that). On failure nothing of the batch stays in the journal.
     func append(_ records: [EventRecord]) throws {
         guard let first = records.first, let last = records.last else { return }
+        try reserve(through: last.seq)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(records.reduce(0) { $0 + $1.json.count + JournalRecord.headerSize })
         for record in records { JournalRecord.append(seq: record.seq, body: record.json, to: &bytes) }
@@ -140,7 +178,6 @@ public final class Journal: Sendable {
             let (fd, size) = a!
             do {
                 try Self.writeAll(fd, bytes, what: "journal segment")
-                try retryingEINTR("fdatasync journal segment") { fdatasync(fd) }
             } catch {
                 _ = ftruncate(fd, off_t(size))
                 throw error
@@ -156,6 +193,26 @@ public final class Journal: Sendable {
             return rotated || now - s.lastRetention > 10
         }
         if due { applyRetention() }
+    }
+
+    /// Makes every appended record durable (`fdatasync` of the newest segment; older
+    /// segments were synced before the next batch was appended).
+    func sync() throws {
+        try active.withLock { a in
+            guard let fd = a?.fd else { return }
+            try retryingEINTR("fdatasync journal segment") { fdatasync(fd) }
+        }
+    }
+
+    /// Makes sure the durable reservation covers `seq` before any subscriber can see it.
+    private func reserve(through seq: UInt64) throws {
+        try reservation.withLock { r in
+            guard r.fd >= 0 else { throw SystemError(errno: EBADF, stage: "write journal: closed") }
+            guard seq > r.through else { return }
+            let through = seq + Self.reservationBlock
+            try Self.writeReservation(r.fd, bootID: bootID, through: through)
+            r.through = through
+        }
     }
 
     private func rotate(_ a: inout (fd: Int32, size: Int)?, base: UInt64) throws {
@@ -208,6 +265,31 @@ public final class Journal: Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// The kernel's id of this boot; when unreadable, a random one (every restart then
+    /// counts as a reboot, which may leave gaps but never reuses a seq).
+    static func currentBootID() -> String {
+        let bytes = (try? FileSystem.readFile("/proc/sys/kernel/random/boot_id", limit: 128)) ?? []
+        let id = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == " " }).first.map(String.init)
+        return id ?? "unknown-\(UInt64.random(in: 1...UInt64.max))"
+    }
+
+    /// `(boot id, seq)` from the reservation file, nil when absent or unreadable.
+    static func readReservation(_ path: String) -> (String, UInt64)? {
+        guard let bytes = try? FileSystem.readFile(path, limit: 256) else { return nil }
+        let words = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard words.count == 2, let seq = UInt64(words[1]) else { return nil }
+        return (String(words[0]), seq)
+    }
+
+    /// One fixed-size line rewritten in place, then `fdatasync`.
+    static func writeReservation(_ fd: Int32, bootID: String, through: UInt64) throws {
+        var line = Array("\(bootID) \(through)\n".utf8)
+        line += [UInt8](repeating: UInt8(ascii: " "), count: max(0, 80 - line.count))
+        let written = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard written == line.count else { throw SystemError(errno: written < 0 ? errno : EIO, stage: "write journal reservation") }
+        try retryingEINTR("fdatasync journal reservation") { fdatasync(fd) }
     }
 
     private static func listSegments(_ directory: String) throws -> [Segment] {
