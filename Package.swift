@@ -171,7 +171,10 @@ let package = Package(
         .executableTarget(name: "berthctl", dependencies: ["BerthCtl"], linkerSettings: staticSwift + positionDependent),
         .executableTarget(
             name: "berth-shim",
-            dependencies: ["BerthShim", "CBerthLinux", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "BerthShim", "CBerthLinux",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             linkerSettings: staticSwift + positionDependent
         ),
         // The runtime starts twice per container (itself, then as the container's init)

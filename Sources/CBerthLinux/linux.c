@@ -53,3 +53,14 @@ int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *d
 int berth_malloc_single_arena(void) {
     return mallopt(M_ARENA_MAX, 1) == 1 ? 0 : -EINVAL;
 }
+
+// The Swift runtime's hook (a function pointer; weak: absent in a program without
+// Swift concurrency).
+extern const void *swift_task_enqueueGlobal_hook __attribute__((weak));
+
+int berth_install_enqueue_global_hook(const void *hook) {
+    if (&swift_task_enqueueGlobal_hook == NULL) return -ENOSYS;
+    if (swift_task_enqueueGlobal_hook != NULL) return -EBUSY;
+    swift_task_enqueueGlobal_hook = hook;
+    return 0;
+}

@@ -1,6 +1,7 @@
 import BerthShim
 import CBerthLinux
 import NIOCore
+import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +18,15 @@ func currentDirectory() -> String {
     return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
 }
 
+typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
+
+func runJobsOnTheIOThread() {
+    let hook: EnqueueGlobalHook = { job, _ in MultiThreadedEventLoopGroup.singleton.next().executor.enqueue(job) }
+    _ = withUnsafePointer(to: hook) { pointer in
+        pointer.withMemoryRebound(to: UnsafeRawPointer.self, capacity: 1) { berth_install_enqueue_global_hook($0.pointee) }
+    }
+}
+
 switch arguments.count > 1 ? arguments[1] : "" {
 case "start":
     do { try Shim.start() } catch { fail("\(error)") }
@@ -25,6 +35,11 @@ case "serve":
     // each of either costs a shim private memory (MEASURED.md, issue 4's budget).
     _ = berth_malloc_single_arena()
     NIOSingletons.groupLoopCountSuggestion = 1
+    // Swift concurrency's jobs run on that same I/O thread: no pool of worker threads
+    // (four here, ~30 KiB of stack each) and no hop between the pool and the socket.
+    // Nothing the shim awaits blocks: waits for a child go through the reaper's thread,
+    // blocking FIFO opens and copies have threads of their own.
+    runJobsOnTheIOThread()
     do { try await Shim.serve(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }
 case "delete":
     do { try Shim.delete(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }

@@ -127,6 +127,14 @@ int berth_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *d
 /// 64 MiB arena, each with pages of its own. Call before any thread starts.
 int berth_malloc_single_arena(void);
 
+/// Installs `hook` as the Swift runtime's `swift_task_enqueueGlobal_hook`, so that Swift
+/// concurrency's jobs run where the hook puts them (the shim: its one I/O thread) and
+/// not on a pool of worker threads. NIO's own installer finds the hook with dlsym,
+/// which sees nothing in an executable with the Swift runtime linked in statically.
+/// 0, -ENOSYS when the runtime has no such hook, -EBUSY when one is installed already.
+/// Call before any job is enqueued.
+int berth_install_enqueue_global_hook(const void *hook);
+
 #include "CBerthLinuxArchive.h"
 
 #endif
