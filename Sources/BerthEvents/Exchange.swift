@@ -1,6 +1,9 @@
 import BerthAPI
 import BerthSystem
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -161,81 +164,111 @@ public final class Exchange: EventPublisher {
             defer { p.writing = true }
             return (seq, !p.writing)
         }
-        if schedule { writer.async { self.drain() } }
+        // An idle exchange commits on the publisher's own thread: no hop to the writer
+        // before the journal write, and none after it when the subscriber's connection
+        // is served by that thread (berthd's shim events arrive on its I/O thread).
+        if schedule { commitInline() }
         return seq
+    }
+
+    /// One batch on the publisher's thread: written and handed to the subscriptions;
+    /// its `fdatasync`, and any batch published meanwhile, go to the writer queue.
+    /// `writing` stays set until the writer is done, so appends and syncs never overlap.
+    private func commitInline() {
+        guard let (records, waiters) = takeBatch() else { return }
+        let written = write(records, waiters)
+        writer.async { [self] in
+            if written { sync(records, waiters) }
+            drain()
+        }
     }
 
     /// The writer: commits batches until nothing is pending.
     private func drain() {
-        while true {
-            let taken = pending.withLock { p -> ([PendingEvent], [Waiter])? in
-                guard !p.events.isEmpty else {
-                    p.writing = false
-                    return nil
-                }
-                // Everything pending, up to a batch's bounds (so one commit cannot make
-                // a segment arbitrarily large).
-                var count = 0
-                var bytes = 0
-                while count < p.events.count, count < Self.maxBatchEvents, bytes < Self.maxBatchBytes {
-                    let event = p.events[count]
-                    bytes += event.payload.count + event.namespace.utf8.count + event.topic.utf8.count + 100 // + envelope, record header
-                    count += 1
-                }
-                if count == p.events.count {
-                    defer {
-                        p.events.removeAll(keepingCapacity: true)
-                        p.waiters.removeAll(keepingCapacity: true)
-                    }
-                    return (p.events, p.waiters)
-                }
-                let events = Array(p.events.prefix(count))
-                p.events.removeFirst(count)
-                let last = events[count - 1].seq
-                let waiters = p.waiters.filter { $0.seq <= last }
-                p.waiters.removeAll { $0.seq <= last }
-                return (events, waiters)
-            }
-            guard let (events, waiters) = taken else { return }
-            let records = events.map {
-                EventRecord(seq: $0.seq, timestamp: $0.timestamp, namespace: $0.namespace, topic: $0.topic, payloadJSON: $0.payload)
-            }
-            do {
-                try journal.append(records)
-            } catch {
-                logger.error("event journal write failed; events lost", metadata: [
-                    "events.first_seq": "\(records.first!.seq)", "events.count": "\(records.count)", "error": "\(error)",
-                ])
-                let failure = BerthError.unavailable("the event journal cannot be written: \(error)")
-                for waiter in waiters { waiter.continuation.resume(throwing: failure) }
-                let lost = records.first!.seq...records.last!.seq
-                commitWaiters.withLock { w in
-                    w.failed.append(lost)
-                    if w.failed.count > 64 { w.failed.removeFirst() }
-                }
-                resumeCommitWaiters(with: false) { lost.contains($0) }
-                continue
-            }
-            feed.cache.append(records)
-            let head = records.last!.seq
-            feed.committed.store(head, ordering: .releasing)
-            resumeCommitWaiters(with: true) { $0 <= head }
-            wakeSubscriptions(through: head)
-            // Durable after delivery, not before: the batch is in the page cache (a
-            // killed berthd loses none of it), the reservation keeps a machine crash in
-            // between from reusing its seqs, and no subscriber waits for the disk.
-            do {
-                try journal.sync()
-            } catch {
-                logger.error("event journal sync failed; events may not survive a machine crash", metadata: [
-                    "events.first_seq": "\(records.first!.seq)", "events.count": "\(records.count)", "error": "\(error)",
-                ])
-                let failure = BerthError.unavailable("the event journal cannot be synced: \(error)")
-                for waiter in waiters { waiter.continuation.resume(throwing: failure) }
-                continue
-            }
-            for waiter in waiters { waiter.continuation.resume(returning: waiter.seq) }
+        while let (records, waiters) = takeBatch() {
+            if write(records, waiters) { sync(records, waiters) }
         }
+    }
+
+    /// Everything pending, up to a batch's bounds (so one commit cannot make a segment
+    /// arbitrarily large), or nil (and `writing` cleared) when nothing is.
+    private func takeBatch() -> ([EventRecord], [Waiter])? {
+        let taken = pending.withLock { p -> ([PendingEvent], [Waiter])? in
+            guard !p.events.isEmpty else {
+                p.writing = false
+                return nil
+            }
+            var count = 0
+            var bytes = 0
+            while count < p.events.count, count < Self.maxBatchEvents, bytes < Self.maxBatchBytes {
+                let event = p.events[count]
+                bytes += event.payload.count + event.namespace.utf8.count + event.topic.utf8.count + 100 // + envelope, record header
+                count += 1
+            }
+            if count == p.events.count {
+                defer {
+                    p.events.removeAll(keepingCapacity: true)
+                    p.waiters.removeAll(keepingCapacity: true)
+                }
+                return (p.events, p.waiters)
+            }
+            let events = Array(p.events.prefix(count))
+            p.events.removeFirst(count)
+            let last = events[count - 1].seq
+            let waiters = p.waiters.filter { $0.seq <= last }
+            p.waiters.removeAll { $0.seq <= last }
+            return (events, waiters)
+        }
+        guard let (events, waiters) = taken else { return nil }
+        let records = events.map {
+            EventRecord(seq: $0.seq, timestamp: $0.timestamp, namespace: $0.namespace, topic: $0.topic, payloadJSON: $0.payload)
+        }
+        return (records, waiters)
+    }
+
+    /// Appends a batch to the journal and hands it to the subscriptions. False when the
+    /// journal refused it (its events are lost, their waiters told).
+    private func write(_ records: [EventRecord], _ waiters: [Waiter]) -> Bool {
+        do {
+            try journal.append(records)
+        } catch {
+            logger.error("event journal write failed; events lost", metadata: [
+                "events.first_seq": "\(records.first!.seq)", "events.count": "\(records.count)", "error": "\(error)",
+            ])
+            let failure = BerthError.unavailable("the event journal cannot be written: \(error)")
+            for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+            let lost = records.first!.seq...records.last!.seq
+            commitWaiters.withLock { w in
+                w.failed.append(lost)
+                if w.failed.count > 64 { w.failed.removeFirst() }
+            }
+            resumeCommitWaiters(with: false) { lost.contains($0) }
+            return false
+        }
+        feed.cache.append(records)
+        let head = records.last!.seq
+        feed.committed.store(head, ordering: .releasing)
+        resumeCommitWaiters(with: true) { $0 <= head }
+        wakeSubscriptions(through: head)
+        return true
+    }
+
+    /// Durable after delivery, not before: the batch is in the page cache (a killed
+    /// berthd loses none of it), the journal's reservation keeps a machine crash in
+    /// between from reusing its seqs, and no subscriber waits for the disk. Then the
+    /// callers of `publishDurably` get their seqs.
+    private func sync(_ records: [EventRecord], _ waiters: [Waiter]) {
+        do {
+            try journal.sync()
+        } catch {
+            logger.error("event journal sync failed; events may not survive a machine crash", metadata: [
+                "events.first_seq": "\(records.first!.seq)", "events.count": "\(records.count)", "error": "\(error)",
+            ])
+            let failure = BerthError.unavailable("the event journal cannot be synced: \(error)")
+            for waiter in waiters { waiter.continuation.resume(throwing: failure) }
+            return
+        }
+        for waiter in waiters { waiter.continuation.resume(returning: waiter.seq) }
     }
 
     private func wakeSubscriptions(through head: UInt64) {
@@ -295,7 +328,13 @@ public final class Exchange: EventPublisher {
     /// the journal.
     public func close() {
         pending.withLock { $0.closed = true }
-        writer.sync {} // after any queued drain
+        // After the commit in progress, if any: on the writer queue, or inline on a
+        // publisher's thread (which then hands its sync to the writer).
+        while true {
+            writer.sync {}
+            if !pending.withLock({ $0.writing }) { break }
+            usleep(500)
+        }
         let all = subscriptions.withLock { map -> [Subscription] in
             defer { map.removeAll() }
             return Array(map.values)
