@@ -31,7 +31,6 @@ struct RuntimeRunner: Sendable {
         } catch {
             throw BerthError.internal("cannot run \(runtime): \(error)")
         }
-        reaper.childStarted()
         let status = await reaper.wait(for: pid)
         guard status == 0 else {
             let message = lastError() ?? "exited with status \(exitCode(fromWaitStatus: status))"

@@ -58,7 +58,7 @@ public enum Shim {
         let reaper = Reaper()
         let done = AsyncStream<Void>.makeStream()
         let service = TaskService(bootstrap: bootstrap, reaper: reaper) { done.continuation.yield() }
-        reaper.start(warmUp: { [service] in service.warmUp() })
+        try await reaper.start()
         var router = Router()
         service.register(&router)
         let server = APIServer(options: .init(path: bootstrap.address), router: router, logger: logger)

@@ -4,6 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What berthd tells a shim it starts (`berth-shim start` reads it on stdin), and what a
 /// restarted berthd reads back from the bundle to find the shim again.
@@ -84,6 +87,31 @@ public struct ExitRecord: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array(try encoder.encode(self))
+    }
+
+    /// exit.json's temporary file, made with the task so that recording the exit is a
+    /// write and a rename: creating the file then cost ~0.15 ms of the exit path here.
+    public final class Prepared: Sendable {
+        let fd: Int32
+        let temporary: String
+        let path: String
+
+        public init(bundle: String) throws {
+            let path = bundle + "/" + ExitRecord.fileName
+            let temporary = path + ".tmp-\(getpid())"
+            fd = try retryingEINTR("open \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+            self.path = path
+            self.temporary = temporary
+        }
+
+        /// Writes `record` and renames it into place, atomically. Use once.
+        public func commit(_ record: ExitRecord) throws {
+            defer { close(fd) }
+            let bytes = try record.encoded()
+            let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            guard written == bytes.count else { throw SystemError(errno: written < 0 ? errno : EIO, stage: "write \(temporary)") }
+            try retryingEINTR("rename \(temporary)") { rename(temporary, path) }
+        }
     }
 
     public static func read(from bundle: String) -> ExitRecord? {

@@ -43,6 +43,8 @@ final class TaskService: Sendable {
     /// The task's cgroup once first asked for: its path is fixed by config.json at
     /// create, so stats, update and every exit's OOM check do not re-read the bundle.
     private let cachedCgroup = Mutex<Cgroup?>(nil)
+    /// The init's exit file, made ready at create.
+    private let exitFile = Mutex<ExitRecord.Prepared?>(nil)
     /// Called when the shim should exit (after `task.shutdown`).
     let onShutdown: @Sendable () -> Void
 
@@ -109,6 +111,8 @@ final class TaskService: Sendable {
             io = try ProcessIO(request.stdio, consoleSocketPath: bootstrap.bundle + "/console.sock")
             defer { io.closeChildEnds() }
             let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
+            // Runs on the I/O thread while this call waits for the runtime.
+            Task { [self] in warmUp() }
             try await runner.run(["create", "--bundle", bootstrap.bundle, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
             try io.attachConsole()
@@ -118,6 +122,7 @@ final class TaskService: Sendable {
         }
         let pid = try readPid(pidFile)
         state.withLock { $0.initProcess = Process(pid: pid, status: "created", io: io) }
+        exitFile.withLock { $0 = try? ExitRecord.Prepared(bundle: bootstrap.bundle) }
         watchOOM()
         events.publish("/tasks/create", ShimEventPayload(containerID: id, pid: pid))
         watch(pid: pid, execID: nil)
@@ -163,7 +168,13 @@ final class TaskService: Sendable {
     }
 
     private func finish(_ record: ExitRecord, execID: String?) {
-        if execID == nil { try? record.write(to: bootstrap.bundle) }
+        if execID == nil {
+            if let prepared = exitFile.withLock({ f in defer { f = nil }; return f }) {
+                try? prepared.commit(record)
+            } else {
+                try? record.write(to: bootstrap.bundle)
+            }
+        }
         let waiters = state.withLock { s -> [CheckedContinuation<ExitRecord, Never>] in
             if let execID {
                 s.execs[execID]?.status = "stopped"
@@ -184,8 +195,8 @@ final class TaskService: Sendable {
     /// Uses, once and with throwaway values, what a kill and the exit then run: the
     /// request's decoding, the exit record's and the event's encoding. Each shim kills
     /// and reaps its init once, so without this every exit paid the first use of that
-    /// code and of its JSON types (~0.3 ms each for the kill and the exit here). Runs on
-    /// the reaper's thread while the runtime creates the container (`Reaper.start`).
+    /// code and of its JSON types (~0.3 ms each for the kill and the exit here). Runs
+    /// while the runtime creates the container.
     func warmUp() {
         let kill = #"{"jsonrpc":"2.0","id":0,"method":"task.kill","params":{"signal":0}}"#
         _ = try? RPCMessage.decodeParams(ShimKillRequest.self, from: Array(kill.utf8))

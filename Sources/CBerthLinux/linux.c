@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <malloc.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/vfs.h>
 #include <spawn.h>
@@ -63,4 +66,20 @@ int berth_install_enqueue_global_hook(const void *hook) {
     if (swift_task_enqueueGlobal_hook != NULL) return -EBUSY;
     swift_task_enqueueGlobal_hook = hook;
     return 0;
+}
+
+int berth_block_sigchld(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    int rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
+    return rc == 0 ? 0 : -rc;
+}
+
+int berth_sigchld_fd(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
 }

@@ -33,6 +33,9 @@ case "start":
 case "serve":
     // One container, one client: one malloc arena and one I/O thread are plenty, and
     // each of either costs a shim private memory (MEASURED.md, issue 4's budget).
+    // Before any thread exists, so that every thread inherits it: SIGCHLD is read
+    // from a signalfd on the I/O thread (Reaper).
+    _ = berth_block_sigchld()
     _ = berth_malloc_single_arena()
     NIOSingletons.groupLoopCountSuggestion = 1
     // Swift concurrency's jobs run on that same I/O thread: no pool of worker threads
@@ -40,7 +43,14 @@ case "serve":
     // Nothing the shim awaits blocks: waits for a child go through the reaper's thread,
     // blocking FIFO opens and copies have threads of their own.
     runJobsOnTheIOThread()
-    do { try await Shim.serve(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }
+    // No top-level await: that would hand the main thread to the async main's drain,
+    // which unblocks SIGCHLD in it. The main thread only waits, SIGCHLD still blocked.
+    let bundle = arguments.count > 2 ? arguments[2] : currentDirectory()
+    Task.detached {
+        do { try await Shim.serve(bundle: bundle) } catch { fail("\(error)") }
+        exit(0)
+    }
+    while true { pause() }
 case "delete":
     do { try Shim.delete(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }
 default:

@@ -135,6 +135,13 @@ int berth_malloc_single_arena(void);
 /// Call before any job is enqueued.
 int berth_install_enqueue_global_hook(const void *hook);
 
+/// Blocks SIGCHLD in the calling thread (and so in every thread it starts afterwards):
+/// the shim reads it from a signalfd instead. 0 or -errno.
+int berth_block_sigchld(void);
+
+/// A signalfd (non-blocking, close-on-exec) that reads SIGCHLD. fd or -errno.
+int berth_sigchld_fd(void);
+
 #include "CBerthLinuxArchive.h"
 
 #endif
