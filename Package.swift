@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "BerthAPI",
             dependencies: [
-                "BerthOCI",
+                "BerthOCI", "CBerthLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -171,10 +171,7 @@ let package = Package(
         .executableTarget(name: "berthctl", dependencies: ["BerthCtl"], linkerSettings: staticSwift + positionDependent),
         .executableTarget(
             name: "berth-shim",
-            dependencies: [
-                "BerthShim", "CBerthLinux",
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            ],
+            dependencies: ["BerthAPI", "BerthShim", "CBerthLinux"],
             linkerSettings: staticSwift + positionDependent
         ),
         // The runtime starts twice per container (itself, then as the container's init)

@@ -1,7 +1,6 @@
+import BerthAPI
 import BerthShim
 import CBerthLinux
-import NIOCore
-import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,31 +17,21 @@ func currentDirectory() -> String {
     return getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
 }
 
-typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
-
-func runJobsOnTheIOThread() {
-    let hook: EnqueueGlobalHook = { job, _ in MultiThreadedEventLoopGroup.singleton.next().executor.enqueue(job) }
-    _ = withUnsafePointer(to: hook) { pointer in
-        pointer.withMemoryRebound(to: UnsafeRawPointer.self, capacity: 1) { berth_install_enqueue_global_hook($0.pointee) }
-    }
-}
-
 switch arguments.count > 1 ? arguments[1] : "" {
 case "start":
     do { try Shim.start() } catch { fail("\(error)") }
 case "serve":
-    // One container, one client: one malloc arena and one I/O thread are plenty, and
-    // each of either costs a shim private memory (MEASURED.md, issue 4's budget).
     // Before any thread exists, so that every thread inherits it: SIGCHLD is read
     // from a signalfd on the I/O thread (Reaper).
     _ = berth_block_sigchld()
+    // One container, one client: one malloc arena and one I/O thread are plenty, and
+    // each of either costs a shim private memory (MEASURED.md, issue 4's budget).
     _ = berth_malloc_single_arena()
-    NIOSingletons.groupLoopCountSuggestion = 1
-    // Swift concurrency's jobs run on that same I/O thread: no pool of worker threads
+    // Swift concurrency's jobs run on the I/O thread: no pool of worker threads
     // (four here, ~30 KiB of stack each) and no hop between the pool and the socket.
-    // Nothing the shim awaits blocks: waits for a child go through the reaper's thread,
-    // blocking FIFO opens and copies have threads of their own.
-    runJobsOnTheIOThread()
+    // Nothing the shim awaits blocks: children are reaped from a signalfd on that
+    // thread, blocking FIFO opens and copies have threads of their own.
+    IOThreadExecutor.install(loops: 1)
     // No top-level await: that would hand the main thread to the async main's drain,
     // which unblocks SIGCHLD in it. The main thread only waits, SIGCHLD still blocked.
     let bundle = arguments.count > 2 ? arguments[2] : currentDirectory()
