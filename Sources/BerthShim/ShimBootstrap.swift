@@ -83,10 +83,16 @@ public struct ExitRecord: Codable, Sendable, Equatable {
     }
 
     /// The file's bytes.
+    /// Written by hand, in JSONEncoder's sorted-keys form: the record is written once,
+    /// at the exit, and JSONEncoder's first use there cost time on the exit path and
+    /// the shim memory to keep warm. `exitedAt` is an RFC 3339 time (nothing to escape).
     public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(self))
+        guard !exitedAt.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return Array(try encoder.encode(self))
+        }
+        return Array(#"{"exitStatus":\#(exitStatus),"exitedAt":"\#(exitedAt)","pid":\#(pid)}"#.utf8)
     }
 
     /// exit.json's temporary file, made with the task so that recording the exit is a

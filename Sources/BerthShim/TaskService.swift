@@ -111,8 +111,6 @@ final class TaskService: Sendable {
             io = try ProcessIO(request.stdio, consoleSocketPath: bootstrap.bundle + "/console.sock")
             defer { io.closeChildEnds() }
             let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
-            // Runs on the I/O thread while this call waits for the runtime.
-            Task { [self] in warmUp() }
             try await runner.run(["create", "--bundle", bootstrap.bundle, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
             try io.attachConsole()
@@ -190,23 +188,6 @@ final class TaskService: Sendable {
         events.publish("/tasks/exit", ShimEventPayload(containerID: id, execID: execID, pid: record.pid,
                                                        exitStatus: record.exitStatus, exitedAt: record.exitedAt))
         waiters.forEach { $0.resume(returning: record) }
-    }
-
-    /// Uses, once and with throwaway values, what a kill and the exit then run: the
-    /// request's decoding, the exit record's and the event's encoding. Each shim kills
-    /// and reaps its init once, so without this every exit paid the first use of that
-    /// code and of its JSON types (~0.3 ms each for the kill and the exit here). Runs
-    /// while the runtime creates the container.
-    func warmUp() {
-        let kill = #"{"jsonrpc":"2.0","id":0,"method":"task.kill","params":{"signal":0}}"#
-        _ = try? RPCMessage.decodeParams(ShimKillRequest.self, from: Array(kill.utf8))
-        _ = try? WireJSON.encode(Empty())
-        let record = ExitRecord(pid: 0, exitStatus: exitCode(fromWaitStatus: 9), exitedAt: Timestamp.now())
-        _ = try? record.encoded()
-        let payload = ShimEventPayload(containerID: id, execID: nil, pid: record.pid,
-                                       exitStatus: record.exitStatus, exitedAt: record.exitedAt)
-        _ = try? RPCMessage.notification(method: "events.event",
-                                         params: ShimEvent(seq: 0, timestamp: record.exitedAt, topic: "/tasks/exit", payload: payload))
     }
 
     func processState(_ execID: String?) throws -> ShimProcessState {
