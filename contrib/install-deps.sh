@@ -11,6 +11,7 @@ set -euo pipefail
 
 packages=(
     pkg-config          # finds the system libraries for the C targets
+    libstdc++-12-dev    # libstdc++.a: the static executables link the C++ runtime in (contrib/link)
     libseccomp-dev      # seccomp profiles (berth-runtime)
     libsystemd-dev      # sd_notify, socket activation, journald logs, systemd cgroup driver
     libsqlite3-dev      # metadata.db

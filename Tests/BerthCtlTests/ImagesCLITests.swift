@@ -31,16 +31,16 @@ struct ImagesCLITests {
             if case let .string(key)? = unpacked.first?.payload["key"] { #expect(key.hasPrefix("extract-")) }
             if case let .string(name)? = unpacked.last?.payload["name"] { #expect(name.hasPrefix("sha256:")) }
 
-            let first = try await berthctl("run", "--rm", "example.com/tools/sh:1", "c1", address: daemon.address)
+            let first = try await berthctl("run", "--rm", "example.com/tools/sh:1", "img1", address: daemon.address)
             #expect(first.status == 0, "\(first)")
             #expect(first.stdout == "hello\n/work\n65534\n65534\n", "\(first)")
-            let override = try await berthctl("run", "--rm", "example.com/tools/sh:1", "c2", "echo override $GREETING; id -un",
+            let override = try await berthctl("run", "--rm", "example.com/tools/sh:1", "img2", "echo override $GREETING; id -un",
                                               address: daemon.address)
             #expect(override.stdout == "override hello\nnobody\n", "\(override)")
-            let env = try await berthctl("run", "--rm", "--env", "GREETING=bye", "example.com/tools/sh:1", "c3", "echo $GREETING",
+            let env = try await berthctl("run", "--rm", "--env", "GREETING=bye", "example.com/tools/sh:1", "img3", "echo $GREETING",
                                          address: daemon.address)
             #expect(env.stdout == "bye\n", "\(env)")
-            #expect(try await snapshotKeys(daemon.address).allSatisfy { !["c1", "c2", "c3"].contains($0) })
+            #expect(try await snapshotKeys(daemon.address).allSatisfy { !["img1", "img2", "img3"].contains($0) })
             let containers = try await berthctl("containers", "ls", "-q", address: daemon.address)
             #expect(containers.stdout.isEmpty, "\(containers)")
             #expect(Mounting.mountPoints(under: daemon.state).isEmpty)

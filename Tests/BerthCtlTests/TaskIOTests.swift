@@ -24,6 +24,8 @@ struct TaskIOTests {
                 import os, pty, fcntl, termios, struct, select, time, sys
                 pid, fd = pty.fork()
                 if pid == 0:
+                    # The size is the terminal's before berthctl starts (and reads it).
+                    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
                     os.environ["BERTH_ADDRESS"] = sys.argv[1]
                     os.execv(sys.argv[2], ["berthctl", "run", "--rm", "-t", "--rootfs", sys.argv[3], "tty1",
                                            "sh", "-c", "tty; echo size=$(stty size); read line; echo got:$line; exit 5"])
@@ -66,14 +68,14 @@ struct TaskIOTests {
             let writer = open(fifo, O_RDWR)
             defer { close(writer) }
             let log = scratch("out.log")
-            let spec = Spec.containerDefault(namespace: "default", id: "c1", args: ["sh", "-c", "cat; exit 7"])
-            try await client.call(API.containersCreate, CreateContainerRequest(container: Container(id: "c1", spec: spec)))
-            try await client.call(API.tasksCreate, CreateTaskRequest(containerID: "c1", rootfs: rootfs, io: TaskIO(stdin: fifo, logPath: log)))
-            try await client.call(API.tasksStart, TaskRequest(containerID: "c1"))
+            let spec = Spec.containerDefault(namespace: "default", id: "closeio", args: ["sh", "-c", "cat; exit 7"])
+            try await client.call(API.containersCreate, CreateContainerRequest(container: Container(id: "closeio", spec: spec)))
+            try await client.call(API.tasksCreate, CreateTaskRequest(containerID: "closeio", rootfs: rootfs, io: TaskIO(stdin: fifo, logPath: log)))
+            try await client.call(API.tasksStart, TaskRequest(containerID: "closeio"))
             _ = Array("typed\n".utf8).withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
             try await Task.sleep(for: .milliseconds(300))
-            try await client.call(API.tasksCloseIO, CloseIORequest(containerID: "c1"))
-            let exit = try await client.call(API.tasksWait, TaskRequest(containerID: "c1"), timeout: .seconds(10))
+            try await client.call(API.tasksCloseIO, CloseIORequest(containerID: "closeio"))
+            let exit = try await client.call(API.tasksWait, TaskRequest(containerID: "closeio"), timeout: .seconds(10))
             #expect(exit.exitStatus == 7)
             #expect(try String(contentsOfFile: log, encoding: .utf8).contains("typed"))
         }
