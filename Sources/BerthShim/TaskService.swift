@@ -9,6 +9,7 @@ import BerthOCI
 import BerthRPC
 import BerthSystem
 import CBerthRuntime
+import NIOCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -39,10 +40,12 @@ final class TaskService: Sendable {
     let events = ShimEventLog()
     private let state = Mutex(State())
     /// OOM kills already announced (the cgroup's counter), so each is published once.
-    private let oomKillsSeen = Mutex<UInt64>(0)
+    let oomKillsSeen = Mutex<UInt64>(0)
+    /// The OOM notifications, read on the I/O thread until the init exits.
+    let oomChannel = Mutex<(any Channel)?>(nil)
     /// The task's cgroup once first asked for: its path is fixed by config.json at
     /// create, so stats, update and every exit's OOM check do not re-read the bundle.
-    private let cachedCgroup = Mutex<Cgroup?>(nil)
+    let cachedCgroup = Mutex<Cgroup?>(nil)
     /// The init's exit file, made ready at create.
     private let exitFile = Mutex<ExitRecord.Prepared?>(nil)
     /// Called when the shim should exit (after `task.shutdown`).
@@ -121,7 +124,7 @@ final class TaskService: Sendable {
         let pid = try readPid(pidFile)
         state.withLock { $0.initProcess = Process(pid: pid, status: "created", io: io) }
         exitFile.withLock { $0 = try? ExitRecord.Prepared(bundle: bootstrap.bundle) }
-        watchOOM()
+        await watchOOM()
         events.publish("/tasks/create", ShimEventPayload(containerID: id, pid: pid))
         watch(pid: pid, execID: nil)
         return ShimPidResponse(pid: pid)
@@ -167,6 +170,7 @@ final class TaskService: Sendable {
 
     private func finish(_ record: ExitRecord, execID: String?) {
         if execID == nil {
+            oomChannel.withLock { $0 }?.close(promise: nil)
             if let prepared = exitFile.withLock({ f in defer { f = nil }; return f }) {
                 try? prepared.commit(record)
             } else {
@@ -277,22 +281,6 @@ final class TaskService: Sendable {
         return ShimExitResponse(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt)
     }
 
-    func pids() async throws -> ShimPidsResponse {
-        let path = bootstrap.bundle + "/pids.json"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw BerthError.internal("open \(path): errno \(errno)") }
-        defer { close(fd); unlink(path) }
-        try await runner.run(["ps", "--format", "json", id], stdout: fd)
-        let bytes = try FileSystem.readFile(path, limit: 16 << 20)
-        return ShimPidsResponse(pids: try JSONDecoder().decode([Int32].self, from: Data(bytes)))
-    }
-
-    func pauseResume(pause: Bool) async throws {
-        try await runner.run([pause ? "pause" : "resume", id])
-        state.withLock { s in s.initProcess?.status = pause ? "paused" : "running" }
-        events.publish(pause ? "/tasks/paused" : "/tasks/resumed", ShimEventPayload(containerID: id))
-    }
-
     func exec(_ request: ShimExecRequest) async throws {
         try Identifier.validate(request.execID, what: "exec id")
         try state.withLock { s in
@@ -334,16 +322,11 @@ final class TaskService: Sendable {
         onShutdown()
     }
 
-    /// The task's cgroup, from the bundle's config.json (the runtime's default when absent).
-    func cgroup() throws -> Cgroup {
-        if let cached = cachedCgroup.withLock({ $0 }) { return cached }
-        let spec = try JSONDecoder().decode(Spec.self, from: Data(try FileSystem.readFile(bootstrap.bundle + "/config.json", limit: 64 << 20)))
-        let cgroup = try Cgroup(path: spec.linux?.cgroupsPath ?? "/berth-runtime/\(id)")
-        cachedCgroup.withLock { $0 = cgroup }
-        return cgroup
+    func setInitStatus(_ status: String) {
+        state.withLock { $0.initProcess?.status = status }
     }
 
-    private func processStatus(_ execID: String?) -> String? {
+    func processStatus(_ execID: String?) -> String? {
         state.withLock { s in (execID.map { s.execs[$0] } ?? s.initProcess)?.status }
     }
 
@@ -354,34 +337,6 @@ final class TaskService: Sendable {
             }
             return io
         }
-    }
-
-    /// Publishes /tasks/oom each time the kernel OOM-kills in the task's cgroup, until
-    /// the task is gone (v1: memory.oom_control eventfd; v2: memory.events inotify).
-    private func watchOOM() {
-        guard let cgroup = try? cgroup(), let fd = try? cgroup.oomEventDescriptor() else { return }
-        let start = (try? cgroup.oomKillCount()) ?? 0
-        oomKillsSeen.withLock { $0 = start }
-        startThread { [self] in
-            defer { close(fd) }
-            while processStatus(nil).map({ $0 != "stopped" }) ?? false {
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                guard poll(&pfd, 1, 500) == 1 else { continue }
-                Cgroup.drainEventDescriptor(fd)
-                checkOOM()
-            }
-        }
-    }
-
-    /// Publishes /tasks/oom when the cgroup's OOM-kill counter has grown since last seen.
-    private func checkOOM() {
-        guard let cgroup = try? cgroup(), let now = try? cgroup.oomKillCount() else { return }
-        let grew = oomKillsSeen.withLock { seen -> Bool in
-            guard now > seen else { return false }
-            seen = now
-            return true
-        }
-        if grew { events.publish("/tasks/oom", ShimEventPayload(containerID: id)) }
     }
 
     private func readPid(_ path: String) throws -> Int32 {
