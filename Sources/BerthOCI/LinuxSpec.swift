@@ -66,6 +66,10 @@ extension Spec {
         /// LINUX or LINUX32.
         public var domain: String
         public var flags: [String]?
+        public init(domain: String, flags: [String]? = nil) {
+            self.domain = domain
+            self.flags = flags
+        }
     }
 
     public struct Seccomp: Codable, Sendable, Equatable {

@@ -58,7 +58,7 @@ public enum ContainerInit {
             bytes += chunk[0..<n]
         }
         close(configFD)
-        let config = try JSONDecoder().decode(InitConfig.self, from: Data(bytes))
+        let config = try InitConfig(wire: bytes)
         return (config, sync)
     }
 

@@ -5,8 +5,9 @@ import Foundation
 #endif
 import BerthOCI
 
-/// What `berth-runtime create` or `exec` hands the init it spawns, as JSON in an
-/// inherited memfd (`_BERTH_INIT=<config fd>,<sync fd>` in the environment).
+/// What `berth-runtime create` or `exec` hands the init it spawns, in an inherited memfd
+/// (`_BERTH_INIT=<config fd>,<sync fd>` in the environment), in the binary form of
+/// InitConfig+Wire.swift.
 struct InitConfig: Codable, Sendable {
     enum Mode: String, Codable { case create, exec }
 
@@ -21,9 +22,7 @@ struct InitConfig: Codable, Sendable {
     var fifoFD: Int32?
     /// Connected console socket, when process.terminal.
     var consoleSocketFD: Int32?
-    /// The compiled seccomp program (`struct sock_filter` array). `Data`, so the JSON
-    /// carries it as base64: as an array of numbers, the default profile's ~6 KB took
-    /// JSONEncoder and JSONDecoder several milliseconds at every create.
+    /// The compiled seccomp program (`struct sock_filter` array), as bytes.
     var seccompProgram: Data?
     var seccompFilter: [UInt8]? { seccompProgram.map { Array($0) } }
     var seccompFlags: UInt32

@@ -287,10 +287,8 @@ struct InitLauncher {
         let fd = berth_memfd("berth-init-config", 0)
         guard fd >= 0 else { throw SystemError(errno: -fd, stage: "memfd_create") }
         // The init loads the compiled filter: the profile itself (hundreds of names in
-        // the default one) would only cost it time to decode.
-        var forInit = config
-        forInit.spec.linux?.seccomp = nil
-        let bytes = Array(try JSONEncoder().encode(forInit))
+        // the default one) is not in its view of the spec (InitConfig+Wire.swift).
+        let bytes = config.wireBytes()
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
