@@ -113,12 +113,19 @@ public final class Journal: Sendable {
         }
         let reservationFD = try retryingEINTR("open \(reservationPath)") { open(reservationPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
         reservation.withLock { $0 = (reservationFD, lastSeq) } // renewed, with this boot's id, by the first append
+        try FileSystem.syncDirectory(options.directory) // the reservation file itself survives a crash
         recovery.lastSeq = lastSeq
         self.recovery = recovery
         state.withLock { s in
             s.segments = segments
             s.lastSeq = lastSeq
             s.deletedThrough = segments.first.map { $0.base - 1 } ?? lastSeq
+        }
+        if recovery.skipped > 0 {
+            // The jump is recorded in the journal at once, as an empty segment named after
+            // the next seq: a berthd stopped before its first event, and started again in
+            // this boot, then resumes after the reservation too, not after the old records.
+            try active.withLock { a in try rotate(&a, base: lastSeq + 1) }
         }
         applyRetention()
     }

@@ -54,7 +54,7 @@ extension TaskService {
             }
             .takingOwnershipOfDescriptor(input: fd)
             .get()
-        if channel == nil { close(fd) }
+        // On failure the descriptor is NIO's to close (it may have done so): no close here.
         oomChannel.withLock { $0 = channel }
     }
 
@@ -74,5 +74,14 @@ extension TaskService {
             return true
         }
         if grew { events.publish("/tasks/oom", ShimEventPayload(containerID: id)) }
+    }
+}
+
+/// Runs `body` on a thread of its own and returns its result: for the few calls that may
+/// block (a write into a pipe or pty nobody reads, a console that takes seconds to attach)
+/// and must not block the shim's one I/O thread, where its Swift tasks run.
+func offTheIOThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        startThread { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -87,12 +87,17 @@ final class TaskService: Sendable {
             try cgroup().apply(request.resources)
             return Empty()
         }
+        // These two may wait for a copier's write into a pipe or pty nobody reads.
         router.register(ShimAPI.closeIO) { [self] request, _ in
-            if request.stdin { try io(request.execID).closeStdin() }
+            if request.stdin {
+                let io = try io(request.execID)
+                try await offTheIOThread { try io.closeStdin() }
+            }
             return Empty()
         }
         router.register(ShimAPI.resizePty) { [self] request, _ in
-            try io(request.execID).resize(width: request.width, height: request.height)
+            let io = try io(request.execID)
+            try await offTheIOThread { try io.resize(width: request.width, height: request.height) }
             return Empty()
         }
         router.register(ShimAPI.subscribe, onEventLoop: true) { [self] request, context in
@@ -116,7 +121,7 @@ final class TaskService: Sendable {
             let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
             try await runner.run(["create", "--bundle", bootstrap.bundle, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
-            try io.attachConsole()
+            if io.consoleSocketPath != nil { try await offTheIOThread { try io.attachConsole() } }
         } catch {
             state.withLock { $0.initProcess = nil }
             throw error
@@ -300,7 +305,7 @@ final class TaskService: Sendable {
             let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
             try await runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
-            try io.attachConsole()
+            if io.consoleSocketPath != nil { try await offTheIOThread { try io.attachConsole() } }
         } catch {
             state.withLock { _ = $0.execs.removeValue(forKey: request.execID) }
             throw error

@@ -81,6 +81,38 @@ struct TaskIOTests {
         }
     }
 
+    @Test("a closeIO stuck behind a stdin nobody reads does not hold up a kill")
+    func closeIOStuckDoesNotBlockKill() async throws {
+        try await withRootfs { daemon, scratch, rootfs in
+            let client = try await BerthClient.connect(to: daemon.address)
+            defer { client.close() }
+            let fifo = scratch("stdin-full")
+            #expect(mkfifo(fifo, 0o600) == 0)
+            let writer = open(fifo, O_RDWR | O_NONBLOCK)
+            defer { close(writer) }
+            let spec = Spec.containerDefault(namespace: "default", id: "stdinfull", args: ["sleep", "600"])
+            try await client.call(API.containersCreate, CreateContainerRequest(container: Container(id: "stdinfull", spec: spec)))
+            try await client.call(API.tasksCreate, CreateTaskRequest(containerID: "stdinfull", rootfs: rootfs, io: TaskIO(stdin: fifo)))
+            try await client.call(API.tasksStart, TaskRequest(containerID: "stdinfull"))
+            // Fill the FIFO and the container's stdin pipe: the shim's copier then blocks
+            // in its write, and a closeIO waits for it.
+            let chunk = [UInt8](repeating: 0x61, count: 65536)
+            var stuck = 0
+            for _ in 0..<64 where stuck < 3 {
+                if chunk.withUnsafeBytes({ write(writer, $0.baseAddress, $0.count) }) < 0 { stuck += 1; try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let closing = Task { try? await client.call(API.tasksCloseIO, CloseIORequest(containerID: "stdinfull"), timeout: .seconds(30)) }
+            try await Task.sleep(for: .milliseconds(200))
+            let started = ContinuousClock.now
+            try await client.call(API.tasksKill, KillTaskRequest(containerID: "stdinfull", signal: SIGKILL), timeout: .seconds(5))
+            let exit = try await client.call(API.tasksWait, TaskRequest(containerID: "stdinfull"), timeout: .seconds(5))
+            #expect(exit.exitStatus == 137)
+            #expect(ContinuousClock.now - started < .seconds(3))
+            _ = await closing.value
+            _ = try? await client.call(API.tasksDelete, TaskRequest(containerID: "stdinfull"))
+        }
+    }
+
     @Test("metrics report the task's cgroup; update changes its limits")
     func metricsAndUpdate() async throws {
         try await withRootfs { daemon, _, rootfs in

@@ -76,6 +76,27 @@ import Testing
         #expect(reopened.recovery.lastSeq == reserved + 2 && reopened.recovery.skipped == 0)
     }
 
+    @Test func theJumpAfterARebootOutlivesARestartBeforeTheFirstEvent() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let options = Journal.Options(directory: dir.path)
+        let crashed = try Journal(options)
+        defer { crashed.close() }
+        try crashed.append(JournalTests.records(1...5))
+        try Self.pretendTheMachineRebooted(dir.path)
+        let reserved = 5 + Journal.reservationBlock
+        do {
+            let rebooted = try Journal(options)
+            #expect(rebooted.recovery.lastSeq == reserved)
+            rebooted.close() // stopped cleanly before publishing anything
+        }
+        let restarted = try Journal(options) // the same boot
+        defer { restarted.close() }
+        #expect(restarted.recovery.lastSeq == reserved && restarted.recovery.skipped == 0)
+        try restarted.append(JournalTests.records((reserved + 1)...(reserved + 1)))
+        #expect(try JournalTests.readAll(restarted) == [1, 2, 3, 4, 5, reserved + 1])
+    }
+
     @Test func aRebootAfterACleanCloseLeavesNoGap() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

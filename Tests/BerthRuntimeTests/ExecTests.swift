@@ -61,7 +61,10 @@ struct ExecTests {
 
     /// A container at its pids limit can still be entered (to kill what filled it): a
     /// process moved into a cgroup is not held to pids.max, a fork inside it is.
-    @Test(arguments: RuntimeKind.allCases)
+    /// berth-runtime only: runc's `runc init` is a Go program that may start threads after
+    /// joining the cgroup, and then dies of the limit ("runtime/cgo: pthread_create
+    /// failed") in some runs on a busy host.
+    @Test(arguments: [RuntimeKind.berth])
     func execIntoAContainerAtItsPidsLimit(_ kind: RuntimeKind) async throws {
         try await withTestBed { bed in
             let rt = bed.cli(kind)
