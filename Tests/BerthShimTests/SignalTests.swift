@@ -32,6 +32,33 @@ extension ShimTests {
             }
         }
 
+        /// The shim holds the init's namespaces while it runs (so that their teardown is
+        /// not part of the init's exit) and lets go of them once the exit is recorded.
+        @Test("the init's namespaces are held while it runs and released after its exit")
+        func namespacesHeldUntilTheExit() async throws {
+            try await withShim(["sleep", "100"]) { shim in
+                let client = try await shim.connect()
+                let pid = try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio())).pid
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                let shimPid = try #require(shim.shimPid)
+                func heldNamespaces() -> Set<String> {
+                    let dir = "/proc/\(shimPid)/fd"
+                    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+                    return Set(names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: dir + "/" + $0) }
+                        .filter { $0.hasPrefix("mnt:") || $0.hasPrefix("net:") || $0.hasPrefix("ipc:") || $0.hasPrefix("uts:") })
+                }
+                let initNamespaces = Set(["mnt", "net", "ipc", "uts"].compactMap {
+                    try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\($0)")
+                })
+                #expect(initNamespaces.count == 4)
+                #expect(heldNamespaces() == initNamespaces)
+                try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL))
+                #expect(try await client.call(ShimAPI.wait, ShimProcessRequest()).exitStatus == 137)
+                #expect(heldNamespaces().isEmpty)
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+            }
+        }
+
         /// The shim runs its calls on its connection's I/O thread: a call that waits
         /// (task.wait, two of them) must not hold up the others on the same connection.
         @Test("waits in flight do not hold up state and kill on the same connection")
