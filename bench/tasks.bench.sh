@@ -78,7 +78,7 @@ bench_section "(e) kill → /tasks/exit at a subscriber (goal ≤ 2 ms; containe
 # namespaces are destroyed asynchronously; RCU grace periods lengthen), and every
 # exit measured then pays for it (here: p50 2.6 ms right after (d), 1.9 ms 20 s later).
 wait_until_idle 30
-"$BIN/berth-bench" task-exit --address "$BERTH_SOCK" --rootfs "$ROOTFS" --count "${TASKS_EXIT_COUNT:-30}"
+"$BIN/berth-bench" task-exit --address "$BERTH_SOCK" --rootfs "$ROOTFS" --count "${TASKS_EXIT_COUNT:-100}"
 
 # --- (a) run --rm of /bin/true --------------------------------------------------
 bench_section "(a) run --rm of /bin/true: berthctl vs ctr (runs=$TASKS_RUNS, warmup=$TASKS_WARMUP)"
