@@ -58,6 +58,15 @@ struct TaskIOTests {
         }
     }
 
+    /// Creates and starts container `id` running `args`, its stdin the FIFO `stdin`.
+    static func start(_ client: BerthClient, _ id: String, _ args: [String], rootfs: String, stdin: String,
+                      log: String? = nil) async throws {
+        let spec = Spec.containerDefault(namespace: "default", id: id, args: args)
+        try await client.call(API.containersCreate, CreateContainerRequest(container: Container(id: id, spec: spec)))
+        try await client.call(API.tasksCreate, CreateTaskRequest(containerID: id, rootfs: rootfs, io: TaskIO(stdin: stdin, logPath: log)))
+        try await client.call(API.tasksStart, TaskRequest(containerID: id))
+    }
+
     @Test("closeIO ends the process's stdin: cat sees end of file")
     func closeIO() async throws {
         try await withRootfs { daemon, scratch, rootfs in
@@ -68,10 +77,7 @@ struct TaskIOTests {
             let writer = open(fifo, O_RDWR)
             defer { close(writer) }
             let log = scratch("out.log")
-            let spec = Spec.containerDefault(namespace: "default", id: "closeio", args: ["sh", "-c", "cat; exit 7"])
-            try await client.call(API.containersCreate, CreateContainerRequest(container: Container(id: "closeio", spec: spec)))
-            try await client.call(API.tasksCreate, CreateTaskRequest(containerID: "closeio", rootfs: rootfs, io: TaskIO(stdin: fifo, logPath: log)))
-            try await client.call(API.tasksStart, TaskRequest(containerID: "closeio"))
+            try await Self.start(client, "closeio", ["sh", "-c", "cat; exit 7"], rootfs: rootfs, stdin: fifo, log: log)
             _ = Array("typed\n".utf8).withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
             try await Task.sleep(for: .milliseconds(300))
             try await client.call(API.tasksCloseIO, CloseIORequest(containerID: "closeio"))
@@ -90,10 +96,7 @@ struct TaskIOTests {
             #expect(mkfifo(fifo, 0o600) == 0)
             let writer = open(fifo, O_RDWR | O_NONBLOCK)
             defer { close(writer) }
-            let spec = Spec.containerDefault(namespace: "default", id: "stdinfull", args: ["sleep", "600"])
-            try await client.call(API.containersCreate, CreateContainerRequest(container: Container(id: "stdinfull", spec: spec)))
-            try await client.call(API.tasksCreate, CreateTaskRequest(containerID: "stdinfull", rootfs: rootfs, io: TaskIO(stdin: fifo)))
-            try await client.call(API.tasksStart, TaskRequest(containerID: "stdinfull"))
+            try await Self.start(client, "stdinfull", ["sleep", "600"], rootfs: rootfs, stdin: fifo)
             // Fill the FIFO and the container's stdin pipe: the shim's copier then blocks
             // in its write, and a closeIO waits for it.
             let chunk = [UInt8](repeating: 0x61, count: 65536)

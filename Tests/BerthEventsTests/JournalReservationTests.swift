@@ -22,13 +22,22 @@ import Testing
         try Journal.writeReservation(fd, bootID: "00000000-0000-0000-0000-000000000000", through: seq)
     }
 
+    /// A journal that held events 1...5 when the machine went down, as the next boot
+    /// finds it. Returned open: closing it would record a clean stop.
+    static func crashedBeforeAReboot(_ options: Journal.Options) throws -> Journal {
+        let crashed = try Journal(options)
+        try crashed.append(JournalTests.records(1...5))
+        try pretendTheMachineRebooted(options.directory)
+        return crashed
+    }
+
     @Test func appendsAreCoveredByADurableReservationOfThisBoot() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let journal = try Journal(Journal.Options(directory: dir.path))
         defer { journal.close() }
         try journal.append(JournalTests.records(1...10))
-        var (boot, seq) = try Self.reservation(dir.path)
+        let (boot, seq) = try Self.reservation(dir.path)
         #expect(boot == Journal.currentBootID())
         #expect(seq == 10 + Journal.reservationBlock)
         // Renewed only when an append passes it.
@@ -36,8 +45,7 @@ import Testing
         #expect(try Self.reservation(dir.path).seq == 10 + Journal.reservationBlock)
         let next = 11 + Journal.reservationBlock
         try journal.append(JournalTests.records(next...next))
-        (boot, seq) = try Self.reservation(dir.path)
-        #expect(seq == next + Journal.reservationBlock)
+        #expect(try Self.reservation(dir.path).seq == next + Journal.reservationBlock)
     }
 
     @Test func aRestartInTheSameBootContinuesRightAfterTheLastRecord() throws {
@@ -57,10 +65,8 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let options = Journal.Options(directory: dir.path)
-        let crashed = try Journal(options)
+        let crashed = try Self.crashedBeforeAReboot(options)
         defer { crashed.close() }
-        try crashed.append(JournalTests.records(1...5))
-        try Self.pretendTheMachineRebooted(dir.path)
         let rebooted = try Journal(options)
         defer { rebooted.close() }
         let reserved = 5 + Journal.reservationBlock
@@ -80,10 +86,8 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let options = Journal.Options(directory: dir.path)
-        let crashed = try Journal(options)
+        let crashed = try Self.crashedBeforeAReboot(options)
         defer { crashed.close() }
-        try crashed.append(JournalTests.records(1...5))
-        try Self.pretendTheMachineRebooted(dir.path)
         let reserved = 5 + Journal.reservationBlock
         do {
             let rebooted = try Journal(options)
