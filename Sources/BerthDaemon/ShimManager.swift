@@ -246,13 +246,6 @@ func removeDirectory(_ path: String, sparing mountPoints: Set<String> = []) thro
     }
 }
 
-/// Runs blocking work on a thread of its own, off Swift's cooperative pool.
-func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        startThread { continuation.resume(with: Result { try work() }) }
-    }
-}
-
 /// Runs a command with `input` on its stdin and returns its stdout; non-zero exit throws
 /// with its stderr.
 func runCapturing(_ argv: [String], input: [UInt8]) throws -> [UInt8] {

@@ -244,24 +244,6 @@ final class NSLockLite: @unchecked Sendable {
     }
 }
 
-/// Runs `body` on a new detached thread (off Swift's cooperative pool).
-public func startThread(_ body: @escaping () -> Void) {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    pthread_attr_setstacksize(&attributes, 256 << 10)
-    pthread_create(&thread, &attributes, { raw in
-        let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
-        box.body()
-        return nil
-    }, box)
-    pthread_attr_destroy(&attributes)
-}
-
-
 /// A descriptor that several threads use and one may close: writes after the close
 /// fail instead of hitting a reused number.
 final class ClosableFD: @unchecked Sendable {

@@ -39,22 +39,8 @@ public final class Reaper: @unchecked Sendable {
     public func start(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
         let fd = berth_sigchld_fd()
         guard fd >= 0 else { throw SystemError(errno: -fd, stage: "signalfd SIGCHLD") }
-        channel = try await NIOPipeBootstrap(group: group)
-            // A signalfd read takes whole 128-byte records: never a smaller buffer.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SignalHandler(reaper: self)) }
-            }
-            .takingOwnershipOfDescriptor(input: fd)
-            .get()
+        channel = try await watchReadable(fd, group: group) { [self] in reapAll() }
         reapAll() // anything that exited before the signalfd existed
-    }
-
-    private final class SignalHandler: ChannelInboundHandler, @unchecked Sendable {
-        typealias InboundIn = ByteBuffer
-        let reaper: Reaper
-        init(reaper: Reaper) { self.reaper = reaper }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) { reaper.reapAll() }
     }
 
     /// Reaps every child that has exited.

@@ -7,8 +7,6 @@ import BerthAPI
 import BerthCgroups
 import BerthOCI
 import BerthSystem
-import NIOCore
-import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,22 +45,9 @@ extension TaskService {
     func watchOOM() async {
         guard let cgroup = try? cgroup(), let fd = try? cgroup.oomEventDescriptor() else { return }
         oomKillsSeen.withLock { $0 = (try? cgroup.oomKillCount()) ?? 0 }
-        let channel = try? await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(OOMHandler(service: self)) }
-            }
-            .takingOwnershipOfDescriptor(input: fd)
-            .get()
+        let channel = try? await watchReadable(fd) { [self] in checkOOM() }
         // On failure the descriptor is NIO's to close (it may have done so): no close here.
         oomChannel.withLock { $0 = channel }
-    }
-
-    private final class OOMHandler: ChannelInboundHandler, @unchecked Sendable {
-        typealias InboundIn = ByteBuffer
-        let service: TaskService
-        init(service: TaskService) { self.service = service }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) { service.checkOOM() }
     }
 
     /// Publishes /tasks/oom when the cgroup's OOM-kill counter has grown since last seen.
@@ -74,14 +59,5 @@ extension TaskService {
             return true
         }
         if grew { events.publish("/tasks/oom", ShimEventPayload(containerID: id)) }
-    }
-}
-
-/// Runs `body` on a thread of its own and returns its result: for the few calls that may
-/// block (a write into a pipe or pty nobody reads, a console that takes seconds to attach)
-/// and must not block the shim's one I/O thread, where its Swift tasks run.
-func offTheIOThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        startThread { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -66,9 +66,10 @@ final class TaskService: Sendable {
 
     var id: String { bootstrap.id }
 
-    /// The calls that only read state, signal or wait run on the connection's I/O thread
-    /// (a signal reaches the container one thread hop sooner); the others, which may
-    /// block on a pty, a cgroup file or a spawn, run in the task pool.
+    /// The calls that only read state, signal or wait run inline as the connection reads
+    /// them (a signal reaches the container a job sooner); the others run as tasks, on
+    /// the same I/O thread (IOThreadExecutor). What may block (a pty, a console, a pipe
+    /// nobody reads) goes to a thread of its own (`runBlocking`).
     func register(_ router: inout Router) {
         router.register(ShimAPI.connect, onEventLoop: true) { [self] _, _ in
             ShimConnectResponse(shimPid: getpid(), taskPid: state.withLock { $0.initProcess?.pid ?? 0 }, version: "0.1.0")
@@ -96,13 +97,13 @@ final class TaskService: Sendable {
         router.register(ShimAPI.closeIO) { [self] request, _ in
             if request.stdin {
                 let io = try io(request.execID)
-                try await offTheIOThread { try io.closeStdin() }
+                try await runBlocking { try io.closeStdin() }
             }
             return Empty()
         }
         router.register(ShimAPI.resizePty) { [self] request, _ in
             let io = try io(request.execID)
-            try await offTheIOThread { try io.resize(width: request.width, height: request.height) }
+            try await runBlocking { try io.resize(width: request.width, height: request.height) }
             return Empty()
         }
         router.register(ShimAPI.subscribe, onEventLoop: true) { [self] request, context in
@@ -126,7 +127,7 @@ final class TaskService: Sendable {
             let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
             try await runner.run(["create", "--bundle", bootstrap.bundle, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
-            if io.consoleSocketPath != nil { try await offTheIOThread { try io.attachConsole() } }
+            if io.consoleSocketPath != nil { try await runBlocking { try io.attachConsole() } }
         } catch {
             state.withLock { $0.initProcess = nil }
             throw error
@@ -267,11 +268,7 @@ final class TaskService: Sendable {
                 if berth_pidfd_send_signal(pidfd, request.signal) == 0 { return }
             }
         }
-        // The runtime's process (and its log, on failure) off the I/O thread that serves
-        // this call (task.kill runs there for its pidfd path).
-        try await withTaskExecutorPreference(globalConcurrentExecutor) {
-            try await runner.run(["kill"] + (request.all == true ? ["--all"] : []) + [id, "\(request.signal)"])
-        }
+        try await runner.run(["kill"] + (request.all == true ? ["--all"] : []) + [id, "\(request.signal)"])
     }
 
     func delete(_ execID: String?) async throws -> ShimExitResponse {
@@ -322,7 +319,7 @@ final class TaskService: Sendable {
             let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
             try await runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile] + console + [id],
                                  stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr)
-            if io.consoleSocketPath != nil { try await offTheIOThread { try io.attachConsole() } }
+            if io.consoleSocketPath != nil { try await runBlocking { try io.attachConsole() } }
         } catch {
             state.withLock { _ = $0.execs.removeValue(forKey: request.execID) }
             throw error

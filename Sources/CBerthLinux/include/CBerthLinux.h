@@ -33,7 +33,7 @@ int berth_try_lock_exclusive(int fd);
 
 // MARK: cgroups (cgroups.c)
 
-/// An eventfd (EFD_CLOEXEC|EFD_NONBLOCK): cgroup v1 memory notifications, the shim reaper's wake-up. fd or -errno.
+/// An eventfd (EFD_CLOEXEC|EFD_NONBLOCK) for cgroup v1 memory notifications. fd or -errno.
 int berth_eventfd_nonblocking(void);
 
 /// An inotify fd (IN_CLOEXEC|IN_NONBLOCK) watching `path` for IN_MODIFY. fd or -errno.
