@@ -176,6 +176,15 @@ public final class Exchange: EventPublisher {
     /// `writing` stays set until the writer is done, so appends and syncs never overlap.
     private func commitInline() {
         guard let (records, waiters) = takeBatch() else { return }
+        // A batch that renews the journal's reservation or starts a segment waits on the
+        // disk (fdatasync, a directory fsync): the writer queue's work, not a publisher's.
+        guard journal.appendIsOnlyAWrite(through: records.last!.seq) else {
+            writer.async { [self] in
+                if write(records, waiters) { sync(records, waiters) }
+                drain()
+            }
+            return
+        }
         let written = write(records, waiters)
         writer.async { [self] in
             if written { sync(records, waiters) }

@@ -211,6 +211,13 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Whether appending a batch that ends at `seq` is a write and nothing more: the
+    /// reservation already covers it and the newest segment has room.
+    func appendIsOnlyAWrite(through seq: UInt64) -> Bool {
+        reservation.withLock { $0.fd >= 0 && seq <= $0.through }
+            && active.withLock { a in a.map { $0.size < options.segmentBytes } ?? false }
+    }
+
     /// Makes sure the durable reservation covers `seq` before any subscriber can see it.
     private func reserve(through seq: UInt64) throws {
         try reservation.withLock { r in
