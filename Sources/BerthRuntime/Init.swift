@@ -48,15 +48,7 @@ public enum ContainerInit {
         guard parts.count == 2 else { throw SystemError(errno: EINVAL, stage: "malformed \(initEnvironmentKey)") }
         let (configFD, sync) = (parts[0], parts[1])
         _ = fcntl(sync, F_SETFD, FD_CLOEXEC)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(configFD, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw SystemError(errno: errno, stage: "read init config") }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-        }
+        let bytes = try FileSystem.read(configFD, limit: 64 << 20, what: "init config")
         close(configFD)
         let config = try InitConfig(wire: bytes)
         return (config, sync)

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import BerthOCI
 
 /// The init's config as the runtime hands it over: a flat, length-prefixed binary form
@@ -12,27 +7,9 @@ import BerthOCI
 /// JSONEncoder and JSONDecoder every Codable type met for the first time costs metadata
 /// instantiation and protocol-conformance scans, which came to ~0.35 ms in `create` and
 /// ~0.85 ms in the init for berthd's default spec, on every container. The form carries
-/// what the init reads of the spec (`InitConfig.initView`); `InitConfigWireTests` checks
+/// what the init reads of the spec (`WireWriter.spec`); `InitConfigWireTests` checks
 /// that a config comes back equal.
 extension InitConfig {
-    /// The spec as far as the init uses it: no resources, cgroups path, id mappings,
-    /// seccomp profile (its compiled program travels instead) or labels.
-    var initView: Spec {
-        var view = Spec(ociVersion: spec.ociVersion, process: spec.process, root: spec.root, hostname: spec.hostname,
-                        domainname: spec.domainname, mounts: spec.mounts, hooks: spec.hooks, annotations: spec.annotations)
-        if let linux = spec.linux {
-            var l = Spec.Linux(namespaces: linux.namespaces)
-            l.sysctl = linux.sysctl
-            l.devices = linux.devices
-            l.rootfsPropagation = linux.rootfsPropagation
-            l.maskedPaths = linux.maskedPaths
-            l.readonlyPaths = linux.readonlyPaths
-            l.personality = linux.personality
-            view.linux = l
-        }
-        return view
-    }
-
     func wireBytes() -> [UInt8] {
         var w = WireWriter()
         w.bytes.append(contentsOf: Self.wireMagic)
@@ -42,14 +19,14 @@ extension InitConfig {
         w.string(rootfs)
         w.optional(fifoFD) { $0.int64(Int64($1)) }
         w.optional(consoleSocketFD) { $0.int64(Int64($1)) }
-        w.optional(seccompProgram) { $0.data(Array($1)) }
+        w.optional(seccompFilter) { $0.data($1) }
         w.int64(Int64(seccompFlags))
         w.int64(Int64(preserveFDs))
         w.bool(newUserNamespace)
         w.bool(newNetworkNamespace)
         w.bool(noPivot)
         w.process(process)
-        w.spec(initView)
+        w.spec(spec) // only what the init reads of it: see WireWriter.spec
         return w.bytes
     }
 
@@ -63,7 +40,7 @@ extension InitConfig {
         rootfs = try r.string()
         fifoFD = try r.optional { Int32(truncatingIfNeeded: try $0.int64()) }
         consoleSocketFD = try r.optional { Int32(truncatingIfNeeded: try $0.int64()) }
-        seccompProgram = try r.optional { Data(try $0.data()) }
+        seccompFilter = try r.optional { try $0.data() }
         seccompFlags = UInt32(truncatingIfNeeded: try r.int64())
         preserveFDs = Int32(truncatingIfNeeded: try r.int64())
         newUserNamespace = try r.bool()
@@ -94,6 +71,10 @@ struct WireWriter {
         if let v { bool(true); body(&self, v) } else { bool(false) }
     }
     mutating func strings(_ v: [String]?) { optional(v) { w, list in w.int64(Int64(list.count)); list.forEach { w.string($0) } } }
+    mutating func map(_ v: [String: String]) {
+        int64(Int64(v.count))
+        for (key, value) in v.sorted(by: { $0.key < $1.key }) { string(key); string(value) }
+    }
     mutating func array<T>(_ v: [T]?, _ body: (inout WireWriter, T) -> Void) {
         optional(v) { w, list in w.int64(Int64(list.count)); for item in list { body(&w, item) } }
     }
@@ -126,6 +107,8 @@ struct WireWriter {
         }
     }
 
+    /// The spec as far as the init reads it: no resources, cgroups path, id mappings,
+    /// seccomp profile (its compiled program travels instead) or labels.
     mutating func spec(_ s: Spec) {
         string(s.ociVersion)
         optional(s.process) { $0.process($1) }
@@ -139,16 +122,10 @@ struct WireWriter {
             w.hooks(h.prestart); w.hooks(h.createRuntime); w.hooks(h.createContainer)
             w.hooks(h.startContainer); w.hooks(h.poststart); w.hooks(h.poststop)
         }
-        optional(s.annotations) { w, map in
-            w.int64(Int64(map.count))
-            for (key, value) in map.sorted(by: { $0.key < $1.key }) { w.string(key); w.string(value) }
-        }
+        optional(s.annotations) { $0.map($1) }
         optional(s.linux) { w, l in
             w.array(l.namespaces) { $0.string($1.type); $0.optional($1.path) { $0.string($1) } }
-            w.optional(l.sysctl) { w, map in
-                w.int64(Int64(map.count))
-                for (key, value) in map.sorted(by: { $0.key < $1.key }) { w.string(key); w.string(value) }
-            }
+            w.optional(l.sysctl) { $0.map($1) }
             w.array(l.devices) { w, d in
                 w.string(d.type); w.string(d.path); w.optional(d.major) { $0.int64($1) }; w.optional(d.minor) { $0.int64($1) }
                 w.optional(d.fileMode) { $0.uint64(UInt64($1)) }; w.optional(d.uid) { $0.uint64(UInt64($1)) }

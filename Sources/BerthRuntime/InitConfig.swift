@@ -1,15 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import BerthOCI
 
 /// What `berth-runtime create` or `exec` hands the init it spawns, in an inherited memfd
 /// (`_BERTH_INIT=<config fd>,<sync fd>` in the environment), in the binary form of
 /// InitConfig+Wire.swift.
-struct InitConfig: Codable, Sendable {
-    enum Mode: String, Codable { case create, exec }
+struct InitConfig: Sendable {
+    enum Mode: String, Sendable { case create, exec }
 
     var mode: Mode
     var id: String
@@ -23,8 +18,7 @@ struct InitConfig: Codable, Sendable {
     /// Connected console socket, when process.terminal.
     var consoleSocketFD: Int32?
     /// The compiled seccomp program (`struct sock_filter` array), as bytes.
-    var seccompProgram: Data?
-    var seccompFilter: [UInt8]? { seccompProgram.map { Array($0) } }
+    var seccompFilter: [UInt8]?
     var seccompFlags: UInt32
     /// Number of fds after stdio passed through to the process (runc --preserve-fds).
     var preserveFDs: Int32

@@ -116,9 +116,8 @@ extension InitLauncher {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 1 << 20)
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return n > 0 ? String(decoding: bytes[0..<n], as: UTF8.self) : nil
+        guard let bytes = try? FileSystem.read(fd, limit: 1 << 20, what: "/etc/passwd"), !bytes.isEmpty else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `env` with HOME from the user's passwd entry (or "/") when it has none, as runc.

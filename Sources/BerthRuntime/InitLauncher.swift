@@ -30,7 +30,7 @@ struct InitLauncher {
         let namespaces = spec.linux?.namespaces ?? []
         config = InitConfig(
             mode: mode, id: id, bundle: bundle, rootfs: rootfs, spec: spec, process: process, fifoFD: fifoFD,
-            consoleSocketFD: consoleSocketFD, seccompProgram: program.map { Data($0.filter) }, seccompFlags: program?.flags ?? 0,
+            consoleSocketFD: consoleSocketFD, seccompFilter: program?.filter, seccompFlags: program?.flags ?? 0,
             preserveFDs: preserveFDs,
             newUserNamespace: namespaces.contains { $0.type == "user" && $0.path == nil },
             newNetworkNamespace: namespaces.contains { $0.type == "network" && $0.path == nil },

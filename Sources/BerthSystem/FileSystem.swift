@@ -55,9 +55,15 @@ public enum FileSystem {
     public static func readFile(_ path: String, limit: Int = 1 << 20) throws -> [UInt8] {
         let fd = try retryingEINTR("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
+        return try read(fd, limit: limit, what: path)
+    }
+
+    /// Everything left to read from `fd` (at most `limit` bytes: EFBIG past it), in a
+    /// buffer sized from the file when it is a regular one. `what` names it in errors.
+    public static func read(_ fd: Int32, limit: Int, what: String) throws -> [UInt8] {
         var st = stat()
         let size = fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG ? Int(st.st_size) : 0
-        if size > limit { throw SystemError(errno: EFBIG, stage: "read \(path) (over \(limit) bytes)") }
+        if size > limit { throw SystemError(errno: EFBIG, stage: "read \(what) (over \(limit) bytes)") }
         // +1: a regular file's end is seen by the second read without growing the buffer.
         var capacity = min(max(size + 1, 4096), limit + 1)
         var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
@@ -72,10 +78,10 @@ public enum FileSystem {
                 buffer = grown
                 capacity = bigger
             }
-            let n = try retryingEINTR("read \(path)") { read(fd, buffer + count, capacity - count) }
+            let n = try retryingEINTR("read \(what)") { Glibc.read(fd, buffer + count, capacity - count) }
             if n == 0 { break }
             count += n
-            if count > limit { throw SystemError(errno: EFBIG, stage: "read \(path) (over \(limit) bytes)") }
+            if count > limit { throw SystemError(errno: EFBIG, stage: "read \(what) (over \(limit) bytes)") }
         }
         return Array(UnsafeBufferPointer(start: buffer, count: count))
     }

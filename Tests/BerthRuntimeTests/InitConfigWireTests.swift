@@ -36,7 +36,7 @@ import Testing
                                                   .init(destination: "/data", type: "bind", source: "/srv", options: ["rbind", "ro"])],
                         hooks: hooks, annotations: ["b": "2", "a": "1"], linux: linux)
         return InitConfig(mode: .create, id: "c1", bundle: "/b", rootfs: "/b/rootfs", spec: spec, process: process,
-                          fifoFD: 5, consoleSocketFD: nil, seccompProgram: Data([1, 2, 3, 0, 255]), seccompFlags: 4,
+                          fifoFD: 5, consoleSocketFD: nil, seccompFilter: [1, 2, 3, 0, 255], seccompFlags: 4,
                           preserveFDs: 2, newUserNamespace: true, newNetworkNamespace: false, noPivot: true)
     }
 
@@ -44,7 +44,7 @@ import Testing
         let config = Self.fullConfig()
         let back = try InitConfig(wire: config.wireBytes())
         #expect(back.mode == config.mode && back.id == config.id && back.bundle == config.bundle && back.rootfs == config.rootfs)
-        #expect(back.fifoFD == 5 && back.consoleSocketFD == nil && back.seccompProgram == config.seccompProgram)
+        #expect(back.fifoFD == 5 && back.consoleSocketFD == nil && back.seccompFilter == config.seccompFilter)
         #expect(back.seccompFlags == 4 && back.preserveFDs == 2)
         #expect(back.newUserNamespace && !back.newNetworkNamespace && back.noPivot)
         #expect(back.process == config.process)
@@ -72,5 +72,24 @@ import Testing
         var flipped = bytes
         flipped[InitConfig.wireMagic.count + 8] = 0xff // inside the mode string: now an unknown mode or a bad length
         #expect(throws: WireError.self) { try InitConfig(wire: flipped) }
+    }
+}
+
+extension InitConfig {
+    /// What the binary form is meant to carry of the spec (WireWriter.spec).
+    var initView: Spec {
+        var view = Spec(ociVersion: spec.ociVersion, process: spec.process, root: spec.root, hostname: spec.hostname,
+                        domainname: spec.domainname, mounts: spec.mounts, hooks: spec.hooks, annotations: spec.annotations)
+        if let linux = spec.linux {
+            var l = Spec.Linux(namespaces: linux.namespaces)
+            l.sysctl = linux.sysctl
+            l.devices = linux.devices
+            l.rootfsPropagation = linux.rootfsPropagation
+            l.maskedPaths = linux.maskedPaths
+            l.readonlyPaths = linux.readonlyPaths
+            l.personality = linux.personality
+            view.linux = l
+        }
+        return view
     }
 }
