@@ -98,25 +98,15 @@ public struct ExitRecord: Codable, Sendable, Equatable {
     /// exit.json's temporary file, made with the task so that recording the exit is a
     /// write and a rename: creating the file then cost ~0.15 ms of the exit path here.
     public final class Prepared: Sendable {
-        let fd: Int32
-        let temporary: String
-        let path: String
+        let file: FileSystem.PreparedFile
 
         public init(bundle: String) throws {
-            let path = bundle + "/" + ExitRecord.fileName
-            let temporary = path + ".tmp-\(getpid())"
-            fd = try retryingEINTR("open \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
-            self.path = path
-            self.temporary = temporary
+            file = try FileSystem.PreparedFile(bundle + "/" + ExitRecord.fileName, mode: 0o600)
         }
 
         /// Writes `record` and renames it into place, atomically. Use once.
         public func commit(_ record: ExitRecord) throws {
-            defer { close(fd) }
-            let bytes = try record.encoded()
-            let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-            guard written == bytes.count else { throw SystemError(errno: written < 0 ? errno : EIO, stage: "write \(temporary)") }
-            try retryingEINTR("rename \(temporary)") { rename(temporary, path) }
+            try file.commit(try record.encoded())
         }
     }
 

@@ -96,26 +96,41 @@ public enum FileSystem {
     /// (each fsync costs 0.2–1 ms on a disk). What must survive the host (blobs, the
     /// journal, the metadata database) is written by its own store, with fsyncs.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws {
-        let tmp = "\(path).tmp-\(getpid())"
-        let fd = try retryingEINTR("open \(tmp)") { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
-        do {
-            defer { close(fd) }
-            var offset = 0
-            while offset < bytes.count {
-                let n = try retryingEINTR("write \(tmp)") {
-                    bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                }
-                offset += n
-            }
-        } catch {
-            unlink(tmp)
-            throw error
+        try PreparedFile(path, mode: mode).commit(bytes)
+    }
+
+    /// The temporary file of a `writeAtomically` made ahead of the write, for a write that
+    /// must be quick when it comes (the shim's exit record): `commit` is then a write and
+    /// a rename. A file never committed stays behind as `<path>.tmp-<pid>`.
+    public final class PreparedFile: Sendable {
+        let fd: Int32
+        let temporary: String
+        let path: String
+
+        public init(_ path: String, mode: mode_t = 0o644) throws {
+            let temporary = "\(path).tmp-\(getpid())"
+            fd = try retryingEINTR("open \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+            self.path = path
+            self.temporary = temporary
         }
-        do {
-            try retryingEINTR("rename \(tmp)") { rename(tmp, path) }
-        } catch {
-            unlink(tmp)
-            throw error
+
+        /// Writes `bytes` and renames the file over `path`; on failure the temporary file
+        /// is removed. Use once.
+        public func commit(_ bytes: [UInt8]) throws {
+            do {
+                defer { close(fd) }
+                var offset = 0
+                while offset < bytes.count {
+                    let n = try retryingEINTR("write \(temporary)") {
+                        bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                    }
+                    offset += n
+                }
+                try retryingEINTR("rename \(temporary)") { rename(temporary, path) }
+            } catch {
+                unlink(temporary)
+                throw error
+            }
         }
     }
 
