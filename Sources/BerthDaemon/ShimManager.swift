@@ -63,8 +63,9 @@ final class ShimManager: Sendable {
     /// Watches a shim's connection: when it closes while the task is still ours, the
     /// shim died. Its container is then cleaned up (`berth-shim delete`, the cgroup's
     /// processes killed) and reported stopped with the exit the shim recorded, or 255.
-    private func monitor(_ handle: Handle, _ forwarder: ShimEventForwarder, namespace: String, id: String) {
+    private func monitor(_ handle: Handle, namespace: String, id: String) {
         let client = handle.client
+        let forwarder = handle.forwarder
         Task { [self] in
             // Resume from the last shim event published: what happened while berthd was
             // down is published now, once. The forwarder publishes each event as it is
@@ -136,7 +137,7 @@ final class ShimManager: Sendable {
         let handle = Handle(bootstrap: bootstrap, client: client, forwarder: forwarder)
         shims.withLock { $0[Self.key(namespace, container.id)] = handle }
         _ = forgetDead(namespace, container.id)
-        monitor(handle, forwarder, namespace: namespace, id: container.id)
+        monitor(handle, namespace: namespace, id: container.id)
         return handle
     }
 
@@ -182,7 +183,7 @@ final class ShimManager: Sendable {
                     _ = try await client.call(ShimAPI.connect, Empty())
                     let handle = Handle(bootstrap: bootstrap, client: client, forwarder: forwarder)
                     shims.withLock { $0[Self.key(namespace, id)] = handle }
-                    monitor(handle, forwarder, namespace: namespace, id: id)
+                    monitor(handle, namespace: namespace, id: id)
                     logger.info("reconnected to shim", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
                 } catch {
                     logger.warning("shim is gone; cleaning up", metadata: ["namespace": "\(namespace)", "container.id": "\(id)", "error": "\(error)"])

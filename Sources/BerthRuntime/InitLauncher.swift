@@ -61,10 +61,9 @@ struct InitLauncher {
         flags &= ~cgroupFlag
         // The init joins its cgroup by itself unless a user namespace is involved (its
         // writes would then be checked against the namespace's root).
-        let selfJoin = !config.newUserNamespace && !joins.contains { $0.type == NamespaceTable.flags["user"]! }
         let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: joinsPid,
                                 becomeRoot: config.newUserNamespace, unshareAfterGo: unshareLater,
-                                cgroup: cgroup, selfJoin: selfJoin)
+                                cgroup: cgroup)
         defer { close(spawned.sync) }
         var pid = spawned.pid
         do {
@@ -156,8 +155,7 @@ struct InitLauncher {
                                     umask: process.user.umask.map { Int32($0) } ?? -1, preserve_fds: config.preserveFDs,
                                     not_found_stage: notFoundStage, exec_stage: execStageC)
                                 return try spawn(flags: 0, joins: joins, waitForGo: false, forkAfterJoin: needsFork,
-                                                 argv: argv, envp: envp, process: &setup, cgroup: cgroup,
-                                                 selfJoin: !joins.contains { $0.type == NamespaceTable.flags["user"]! })
+                                                 argv: argv, envp: envp, process: &setup, cgroup: cgroup)
                             }
                         }
                       }
@@ -195,7 +193,10 @@ struct InitLauncher {
                        envp userEnvp: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
                        process: UnsafePointer<berth_exec_process>? = nil,
                        becomeRoot: Bool = false, unshareAfterGo: Int32 = 0,
-                       cgroup: Cgroup? = nil, selfJoin: Bool = false) throws -> Spawned {
+                       cgroup: Cgroup? = nil) throws -> Spawned {
+        // The child joins the cgroup by itself unless a user namespace is involved: then
+        // the parent moves it (see proto-docs/runtime-init.md, "Joining the cgroup").
+        let selfJoin = !becomeRoot && !joins.contains { $0.type == NamespaceTable.flags["user"]! }
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw SystemError(errno: errno, stage: "socketpair")
