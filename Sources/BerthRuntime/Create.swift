@@ -49,7 +49,7 @@ public struct Runtime: Sendable {
     func createSaving(id: String, options: CreateOptions) throws -> SavedState {
         try StateStore.validate(id: id)
         let bundle = try absolutePath(options.bundle)
-        let spec = try loadSpec(bundle: bundle)
+        let (spec, specBytes) = try loadSpec(bundle: bundle)
         guard let process = spec.process else { throw RuntimeError("config.json: process is required to create a container") }
         guard let root = spec.root else { throw RuntimeError("config.json: root is required") }
         let rootfs = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
@@ -96,6 +96,7 @@ public struct Runtime: Sendable {
         let state = SavedState(id: id, bundle: bundle, rootfs: rootfs, pid: pid,
                                startTime: ProcessInfoReader.startTime(pid: pid) ?? 0, created: Timestamp.now(),
                                cgroupsPath: cgroupsPath, spec: spec)
+        try store.saveSpec(id, bytes: specBytes)
         try store.save(state)
         if let pidFile = options.pidFile { try writePidFile(pidFile, pid) }
         cleanup.cancel()
@@ -127,7 +128,8 @@ public struct Runtime: Sendable {
         return resources
     }
 
-    func loadSpec(bundle: String) throws -> Spec {
+    /// The bundle's config.json, decoded, and its bytes (kept with the state for exec).
+    func loadSpec(bundle: String) throws -> (Spec, [UInt8]) {
         let path = bundle + "/config.json"
         let bytes: [UInt8]
         do {
@@ -136,7 +138,7 @@ public struct Runtime: Sendable {
             throw RuntimeError("cannot read \(path): \(error)")
         }
         do {
-            return try JSONDecoder().decode(Spec.self, from: Data(bytes))
+            return (try JSONDecoder().decode(Spec.self, from: Data(bytes)), bytes)
         } catch let error as DecodingError {
             throw RuntimeError("\(path): \(describe(error))")
         }

@@ -39,7 +39,7 @@ extension Runtime {
             }
         }
         unlink(fifo)
-        guard let poststart = saved.spec.hooks?.poststart, !poststart.isEmpty else { return }
+        guard let poststart = saved.hooks?.poststart, !poststart.isEmpty else { return }
         do {
             try Hooks.run(poststart, state: store.report(saved), stage: "poststart")
         } catch {
@@ -110,7 +110,7 @@ extension Runtime {
             Glibc.kill(saved.pid, SIGKILL)
             waitUntilGone(saved)
         }
-        if let poststop = saved.spec.hooks?.poststop, !poststop.isEmpty {
+        if let poststop = saved.hooks?.poststop, !poststop.isEmpty {
             var stateForHooks = store.report(saved)
             stateForHooks.status = "stopped"
             do {

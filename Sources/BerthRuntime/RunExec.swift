@@ -74,7 +74,7 @@ extension Runtime {
             for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD] { sigaddset(&mask, s) }
             sigprocmask(SIG_BLOCK, &mask, nil)
         }
-        var spec = saved.spec
+        var spec = try store.spec(of: saved)
         spec.hooks = nil
         let launcher = try InitLauncher(mode: .exec, id: id, bundle: saved.bundle, rootfs: saved.rootfs, spec: spec,
                                         process: process, fifoFD: nil, consoleSocket: consoleSocket, preserveFDs: preserveFDs,
@@ -99,7 +99,7 @@ extension Runtime {
 extension Runtime {
     /// The container's own process (from its config), the base of an exec with args.
     public func containerProcess(id: String) throws -> Spec.Process {
-        guard let process = try store.load(id).spec.process else { throw RuntimeError("container \"\(id)\" has no process") }
+        guard let process = try store.spec(of: try store.load(id)).process else { throw RuntimeError("container \"\(id)\" has no process") }
         return process
     }
 }

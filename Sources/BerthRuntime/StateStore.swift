@@ -10,6 +10,10 @@ import Glibc
 #endif
 
 /// What the runtime keeps for a container between commands: `<root>/<id>/state.json`.
+/// The spec itself is kept beside it as `config.json`, the bundle's bytes as create read
+/// them: only `exec` needs it, so start, kill, delete and the rest read a few fields
+/// instead of decoding the whole spec (and create writes bytes it has instead of
+/// encoding it again).
 struct SavedState: Codable, Sendable {
     var id: String
     var bundle: String
@@ -19,8 +23,61 @@ struct SavedState: Codable, Sendable {
     var startTime: UInt64
     var created: String
     var cgroupsPath: String
-    var spec: Spec
+    /// The spec's hooks (start runs poststart, delete poststop) and annotations (every
+    /// hook and `state` report them): what the commands after create need of the spec.
+    var hooks: Spec.Hooks?
+    var annotations: [String: String]?
     var owner: String = ""
+    /// The whole spec, from a state.json written before the spec moved to its own file
+    /// (a container created by an earlier version). Read, never written.
+    var legacySpec: Spec?
+
+    init(id: String, bundle: String, rootfs: String, pid: Int32, startTime: UInt64, created: String, cgroupsPath: String,
+         spec: Spec) {
+        self.id = id
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.pid = pid
+        self.startTime = startTime
+        self.created = created
+        self.cgroupsPath = cgroupsPath
+        self.hooks = spec.hooks
+        self.annotations = spec.annotations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, bundle, rootfs, pid, startTime, created, cgroupsPath, hooks, annotations, owner
+        case legacySpec = "spec"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        bundle = try c.decode(String.self, forKey: .bundle)
+        rootfs = try c.decode(String.self, forKey: .rootfs)
+        pid = try c.decode(Int32.self, forKey: .pid)
+        startTime = try c.decode(UInt64.self, forKey: .startTime)
+        created = try c.decode(String.self, forKey: .created)
+        cgroupsPath = try c.decode(String.self, forKey: .cgroupsPath)
+        owner = try c.decodeIfPresent(String.self, forKey: .owner) ?? ""
+        legacySpec = try c.decodeIfPresent(Spec.self, forKey: .legacySpec)
+        hooks = try c.decodeIfPresent(Spec.Hooks.self, forKey: .hooks) ?? legacySpec?.hooks
+        annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations) ?? legacySpec?.annotations
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(bundle, forKey: .bundle)
+        try c.encode(rootfs, forKey: .rootfs)
+        try c.encode(pid, forKey: .pid)
+        try c.encode(startTime, forKey: .startTime)
+        try c.encode(created, forKey: .created)
+        try c.encode(cgroupsPath, forKey: .cgroupsPath)
+        try c.encodeIfPresent(hooks, forKey: .hooks)
+        try c.encodeIfPresent(annotations, forKey: .annotations)
+        try c.encode(owner, forKey: .owner)
+    }
 }
 
 /// The runtime's state directory (`--root`, default /run/berth-runtime).
@@ -35,6 +92,8 @@ public struct StateStore: Sendable {
     /// Compiled seccomp programs, shared by the containers of this root.
     var seccompCache: SeccompCache { SeccompCache(directory: root + "/.seccomp") }
     func statePath(_ id: String) -> String { directory(id) + "/state.json" }
+    /// The container's spec as create read it from the bundle.
+    func specPath(_ id: String) -> String { directory(id) + "/config.json" }
     func fifoPath(_ id: String) -> String { directory(id) + "/exec.fifo" }
 
     /// runc's identifier rule: letters, digits, `_`, `+`, `-`, `.`; not `.` or `..`.
@@ -58,6 +117,24 @@ public struct StateStore: Sendable {
         return try JSONDecoder().decode(SavedState.self, from: Data(bytes))
     }
 
+    /// The container's whole spec (for exec): the copy create kept, or the one inside an
+    /// older state.json.
+    func spec(of state: SavedState) throws -> Spec {
+        if let spec = state.legacySpec { return spec }
+        let path = specPath(state.id)
+        let bytes = try FileSystem.readFile(path, limit: 64 << 20)
+        do {
+            return try JSONDecoder().decode(Spec.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw RuntimeError("\(path): \(describe(error))")
+        }
+    }
+
+    /// Keeps create's copy of the spec: the bundle's bytes, unchanged.
+    func saveSpec(_ id: String, bytes: [UInt8]) throws {
+        try FileSystem.writeAtomically(specPath(id), bytes, mode: 0o600)
+    }
+
     func save(_ state: SavedState) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -79,7 +156,7 @@ public struct StateStore: Sendable {
     func report(_ state: SavedState) -> ContainerState {
         let status = status(of: state)
         return ContainerState(id: state.id, pid: status == "stopped" ? 0 : state.pid, status: status, bundle: state.bundle,
-                              rootfs: state.rootfs, created: state.created, owner: state.owner, annotations: state.spec.annotations)
+                              rootfs: state.rootfs, created: state.created, owner: state.owner, annotations: state.annotations)
     }
 }
 
