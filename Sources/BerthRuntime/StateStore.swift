@@ -122,7 +122,12 @@ public struct StateStore: Sendable {
     func spec(of state: SavedState) throws -> Spec {
         if let spec = state.legacySpec { return spec }
         let path = specPath(state.id)
-        let bytes = try FileSystem.readFile(path, limit: 64 << 20)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(path, limit: 64 << 20)
+        } catch {
+            throw RuntimeError("cannot read the spec of container \"\(state.id)\" (\(path)): \(error)")
+        }
         do {
             return try JSONDecoder().decode(Spec.self, from: Data(bytes))
         } catch let error as DecodingError {

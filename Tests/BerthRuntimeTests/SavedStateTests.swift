@@ -98,6 +98,10 @@ struct SavedStateTests {
             let exec = try await rt("exec", id, "true")
             #expect(exec.status != 0)
             #expect(exec.stderr.contains("config.json"), "the error names the file:\n\(exec)")
+            unlink(dir + "/config.json")
+            let missing = try await rt("exec", id, "true")
+            #expect(missing.status != 0)
+            #expect(missing.stderr.contains("spec of container"), "the error says what is missing:\n\(missing)")
             // The container itself is untouched: state, kill and delete still work.
             #expect(try await rt.status(id) == "running")
             #expect(try await rt("kill", id, "KILL").status == 0)

@@ -28,7 +28,7 @@ struct TaskExitBench: AsyncParsableCommand {
         defer { client.close() }
         let subscription = try await client.subscribeEvents(filters: [#"topic=="/tasks/exit""#])
         var iterator = subscription.makeAsyncIterator()
-        for settle in settleMs { for method in ["tasks.kill", "kill(2)"] {
+        for settle in Array(Set(settleMs)).sorted() { for method in ["tasks.kill", "kill(2)"] {
             var samples: [Double] = []
             for i in 0..<(warmup + count) {
                 let id = "exit-\(getpid())-\(settle)\(method == "kill(2)" ? "d" : "t")\(i)"
