@@ -34,6 +34,9 @@ public final class Daemon: Sendable {
         public func stop() async {
             Systemd.notify("STOPPING=1")
             await server.stop()
+            // The spare exits when its connection closes; a spare still starting is
+            // waited for (its launcher is spawned while the lock is held).
+            await context.shims.spare.close()
             context.exchange.close()
             lock.release()
         }
@@ -82,7 +85,10 @@ public final class Daemon: Sendable {
             ])
             Systemd.notify("READY=1\nSTATUS=serving on \(config.socketPath)\nMAINPID=\(getpid())")
             // Shims are found again in the background: a slow one never delays serving.
-            Task { await shims.reconnectAll() }
+            Task {
+                await shims.reconnectAll()
+                shims.replenishSpare()
+            }
             return Running(server: server, context: context, lock: lock, methods: router.methods)
         } catch {
             opened?.close()

@@ -30,6 +30,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxConnections = 1024
     /// Deadline of each call berthd makes into a shim.
     public var shimTimeoutSeconds: Double = 10
+    /// `[tasks] spare_shim`: keep one shim started ahead of the next task (SpareShim).
+    public var spareShim = true
     public var logLevel = "info"
     /// Bound on the event journal's size (`<root>/events/`).
     public var eventsJournalMaxBytes = 64 << 20
@@ -77,13 +79,16 @@ public struct DaemonConfig: Sendable, Equatable {
         var events: Events?
         struct Images: Decodable { var maxLayerBytes: Int64? }
         var images: Images?
+        struct Tasks: Decodable { var spareShim: Bool? }
+        var tasks: Tasks?
 
         static let knownKeys: [String: Set<String>] = [
-            "": ["root", "state", "api", "log", "events", "images"],
+            "": ["root", "state", "api", "log", "events", "images", "tasks"],
             "api": ["address", "group", "max_frame_bytes", "frame_timeout_seconds", "max_connections", "shim_timeout_seconds"],
             "log": ["level"],
             "events": ["journal_max_bytes", "journal_max_age_hours", "subscriber_queue"],
             "images": ["max_layer_bytes"],
+            "tasks": ["spare_shim"],
         ]
     }
 
@@ -139,6 +144,7 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.api?.frameTimeoutSeconds { frameTimeoutSeconds = v }
         if let v = file.api?.maxConnections { maxConnections = v }
         if let v = file.api?.shimTimeoutSeconds { shimTimeoutSeconds = v }
+        if let v = file.tasks?.spareShim { spareShim = v }
         if let v = file.log?.level { logLevel = v }
         if let v = file.events?.journalMaxBytes { eventsJournalMaxBytes = v }
         if let v = file.events?.journalMaxAgeHours { eventsJournalMaxAgeHours = v }

@@ -38,12 +38,21 @@ final class ShimManager: Sendable {
 
     /// Where the shims' task events are published, in each shim's own order.
     let events: any EventPublisher
+    /// The shim the next task adopts instead of starting one (`[tasks] spare_shim`).
+    let spare: SpareShim
 
     init(config: DaemonConfig, logger: Logger, events: any EventPublisher) {
         self.config = config
         self.logger = logger
         self.events = events
         callTimeout = .milliseconds(Int64(config.shimTimeoutSeconds * 1000))
+        spare = SpareShim(enabled: config.spareShim, directory: config.state + "/s", timeout: callTimeout, logger: logger)
+    }
+
+    /// Starts the spare shim (when enabled): at berthd's start, and after each task that
+    /// took the spare or found none.
+    func replenishSpare() {
+        if let shim = Self.binary(named: "berth-shim") { spare.replenish(shim: shim) }
     }
 
     /// The exit of a task whose shim died, if it did.
@@ -124,11 +133,16 @@ final class ShimManager: Sendable {
             runtimeRoot: config.state + "/runtime/\(container.runtime.name)/\(namespace)",
             address: ShimBootstrap.socketPath(directory: config.state + "/s", namespace: namespace, id: container.id),
             oomScoreAdj: Self.ownOOMScoreAdj().map { min($0 + 1, 1000) })
-        let input = try WireJSON.encode(bootstrap)
-        let output = try await runBlocking { try runCapturing([shim, "start"], input: input) }
-        struct Started: Decodable { let address: String; let pid: Int32 }
-        guard let started = try? WireJSON.decode(Started.self, from: output) else {
-            throw BerthError.internal("berth-shim start: unexpected output \(String(decoding: output, as: UTF8.self))")
+        let started: ShimStarted
+        if let adopted = await spare.adopt(bootstrap) {
+            started = adopted
+        } else {
+            let input = try WireJSON.encode(bootstrap)
+            let output = try await runBlocking { try runCapturing([shim, "start"], input: input) }
+            guard let launched = try? WireJSON.decode(ShimStarted.self, from: output) else {
+                throw BerthError.internal("berth-shim start: unexpected output \(String(decoding: output, as: UTF8.self))")
+            }
+            started = launched
         }
         // A new shim numbers its events from 1: whatever events.seq an earlier task of
         // this container left does not apply.

@@ -37,28 +37,30 @@ public enum Shim {
         options.extra = [(listener, listenFD)]
         options.newSession = true // detached from berthd: survives its restarts
         let pid = try spawnProcess("/proc/self/exe", ["berth-shim", "serve", bootstrap.bundle], options)
-        struct Started: Encodable { let address: String; let pid: Int32 }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(Started(address: bootstrap.address, pid: pid)), as: UTF8.self))
+        print(String(decoding: try WireJSON.encode(ShimStarted(address: bootstrap.address, pid: pid)), as: UTF8.self))
     }
 
-    public static func serve(bundle: String) async throws {
+    /// The shim proper: serves the task of `bundle`, or (`spareAddress`) waits to be
+    /// adopted for one first (Spare.swift).
+    public static func serve(bundle: String, spareAddress: String? = nil) async throws {
         _ = berth_set_child_subreaper()
-        var bootstrap = try ShimBootstrap.read(from: bundle)
-        if let adj = bootstrap.oomScoreAdj {
-            let fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)
-            if fd >= 0 { _ = Array("\(adj)".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
+        let reaper = Reaper()
+        try await reaper.start()
+        let bootstrap: ShimBootstrap
+        if let spareAddress {
+            bootstrap = awaitAdoption(spareAddress: spareAddress)
+        } else {
+            var read = try ShimBootstrap.read(from: bundle)
+            setOOMScoreAdj(read.oomScoreAdj)
+            // Record who serves this bundle, for a restarted berthd and for `berth-shim delete`.
+            read.shimPid = getpid()
+            try read.write(to: bundle)
+            bootstrap = read
         }
-        // Record who serves this bundle, for a restarted berthd and for `berth-shim delete`.
-        bootstrap.shimPid = getpid()
-        try bootstrap.write(to: bundle)
         var logger = Logger(label: "berth-shim")
         logger.logLevel = .error
-        let reaper = Reaper()
         let done = AsyncStream<Void>.makeStream()
         let service = TaskService(bootstrap: bootstrap, reaper: reaper) { done.continuation.yield() }
-        try await reaper.start()
         var router = Router()
         service.register(&router)
         let server = APIServer(options: .init(path: bootstrap.address), router: router, logger: logger)

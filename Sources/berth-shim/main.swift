@@ -5,7 +5,7 @@ import CBerthLinux
 import Glibc
 #endif
 
-// berth-shim start | serve BUNDLE | delete [BUNDLE]
+// berth-shim start | spare ADDRESS | serve BUNDLE | serve --spare ADDRESS | delete [BUNDLE]
 let arguments = CommandLine.arguments
 func fail(_ message: String) -> Never {
     var line = "berth-shim: \(message)\n"
@@ -20,6 +20,9 @@ func currentDirectory() -> String {
 switch arguments.count > 1 ? arguments[1] : "" {
 case "start":
     do { try Shim.start() } catch { fail("\(error)") }
+case "spare":
+    guard arguments.count > 2 else { fail("usage: berth-shim spare ADDRESS") }
+    do { try Shim.startSpare(address: arguments[2]) } catch { fail("\(error)") }
 case "serve":
     // Before any thread exists, so that every thread inherits it: SIGCHLD is read
     // from a signalfd on the I/O thread (Reaper).
@@ -34,14 +37,15 @@ case "serve":
     IOThreadExecutor.install(loops: 1)
     // No top-level await: that would hand the main thread to the async main's drain,
     // which unblocks SIGCHLD in it. The main thread only waits, SIGCHLD still blocked.
-    let bundle = arguments.count > 2 ? arguments[2] : currentDirectory()
+    let spareAddress = arguments.count > 3 && arguments[2] == "--spare" ? arguments[3] : nil
+    let bundle = spareAddress == nil && arguments.count > 2 ? arguments[2] : currentDirectory()
     Task.detached {
-        do { try await Shim.serve(bundle: bundle) } catch { fail("\(error)") }
+        do { try await Shim.serve(bundle: bundle, spareAddress: spareAddress) } catch { fail("\(error)") }
         exit(0)
     }
     while true { pause() }
 case "delete":
     do { try Shim.delete(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail("\(error)") }
 default:
-    fail("usage: berth-shim start | serve BUNDLE | delete [BUNDLE]")
+    fail("usage: berth-shim start | spare ADDRESS | serve BUNDLE | serve --spare ADDRESS | delete [BUNDLE]")
 }

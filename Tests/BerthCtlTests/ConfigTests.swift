@@ -115,6 +115,10 @@ struct ConfigTests {
     func wrongType() async throws {
         let output = try await expectRefusal(config: "[api]\nmax_frame_bytes = \"big\"\n")
         #expect(output.contains("max_frame_bytes"), "\(output)")
+        let spare = try await expectRefusal(config: "[tasks]\nspare_shim = \"yes\"\n")
+        #expect(spare.contains("spare_shim"), "\(spare)")
+        let unknown = try await expectRefusal(config: "[tasks]\nspare_shims = true\n")
+        #expect(unknown.contains("unknown key \"tasks.spare_shims\""), "\(unknown)")
     }
 
     @Test("a TOML syntax error is refused with its line number")

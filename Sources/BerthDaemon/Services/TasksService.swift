@@ -150,6 +150,8 @@ struct TasksService: Sendable {
             }
             try FileSystem.writeAtomically(bundle + "/config.json", try WireJSON.encode(spec), mode: 0o600)
             let shim = try await shims.launch(namespace: namespace, container: container, bundle: bundle)
+            // The next spare starts once this task's create is done, not beside it.
+            defer { shims.replenishSpare() }
             do {
                 let created = try await shim.client.call(ShimAPI.create, ShimCreateRequest(stdio: stdio(params.io)))
                 return TaskPidResponse(pid: created.pid)
