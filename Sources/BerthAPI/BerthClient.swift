@@ -100,6 +100,14 @@ public final class BerthClient: Sendable {
         return try RPCMessage.decodeResult(R.self, from: response)
     }
 
+    /// Calls `method` for its effect only: an error still throws, but the result is not
+    /// decoded. (`containers.create` answers with the whole container, spec included:
+    /// decoding a spec costs a fresh process ~1 ms of first use, for nothing when the
+    /// caller has the container already.)
+    public func callForEffect<P, R>(_ method: APIMethod<P, R>, _ params: P, timeout: Duration? = nil) async throws {
+        _ = try await callRaw(method.name, params: params, timeout: timeout)
+    }
+
     /// Calls a method by name with any encodable params; returns the whole response
     /// message (for methods this library has no types for).
     public func callRaw(_ method: String, params: some Encodable & Sendable, timeout: Duration? = nil) async throws -> [UInt8] {

@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
                                                                                    parent: image.chainIDs.last))
             }
             do {
-                try await client.call(API.containersCreate, CreateContainerRequest(namespace: namespace, container: container))
+                try await client.callForEffect(API.containersCreate, CreateContainerRequest(namespace: namespace, container: container))
             } catch {
                 if container.snapshotKey != nil {
                     _ = try? await client.call(API.snapshotsRemove, SnapshotKeyRequest(snapshotter: snapshotter, namespace: namespace, key: id))
