@@ -83,10 +83,12 @@ wait_until_idle 30
 # --- (a) run --rm of /bin/true --------------------------------------------------
 bench_section "(a) run --rm of /bin/true: berthctl vs ctr (runs=$TASKS_RUNS, warmup=$TASKS_WARMUP)"
 json="$BENCH_DIR/run-rm.json"
-# A shell is needed for a fresh id per run; it is the same cost on both sides.
-hyperfine --style basic --warmup "$TASKS_WARMUP" --runs "$TASKS_RUNS" --export-json "$json" \
-    --command-name berthctl "BERTH_ADDRESS=$BERTH_SOCK $BIN/berthctl run --rm --rootfs $ROOTFS b\$(date +%s%N) true" \
-    --command-name ctr "ctr --address $CONTAINERD_SOCK run --rm $IMAGE c\$(date +%s%N) true"
+# Without a shell (-N): each run removes its container, so one id serves every run, and
+# neither figure carries a shell and a `date` (a constant on both sides, which pulled
+# the ratio towards 1).
+hyperfine -N --style basic --warmup "$TASKS_WARMUP" --runs "$TASKS_RUNS" --export-json "$json" \
+    --command-name berthctl "$BIN/berthctl --address $BERTH_SOCK run --rm --rootfs $ROOTFS brm true" \
+    --command-name ctr "ctr --address $CONTAINERD_SOCK run --rm $IMAGE crm true"
 mapfile -t medians < <(awk -F: '/"median"[[:space:]]*:/ { gsub(/[[:space:],]/, "", $2); print $2 }' "$json")
 berth_ms="$(awk -v s="${medians[0]}" 'BEGIN { printf "%.1f", s * 1000 }')"
 ctr_ms="$(awk -v s="${medians[1]}" 'BEGIN { printf "%.1f", s * 1000 }')"
