@@ -12,7 +12,7 @@ set -euo pipefail
 packages=(
     pkg-config          # finds the system libraries for the C targets
     libstdc++-12-dev    # libstdc++.a: the static executables link the C++ runtime in (contrib/link)
-    libseccomp-dev      # seccomp profiles (berth-runtime)
+    libseccomp-dev      # seccomp profiles (berth-runtime; libseccomp.a, as it is static)
     libsystemd-dev      # sd_notify, socket activation, journald logs, systemd cgroup driver
     libsqlite3-dev      # metadata.db
     libarchive-dev      # image layer tars
@@ -24,7 +24,7 @@ packages=(
     hyperfine           # command timing in bench/
     crun                # the second pluggable runtime, measured in bench/
     gcc                 # tests compile small C probes (seccomp, console socket)
-    libc6-dev           # headers for those probes
+    libc6-dev           # headers for those probes; libc.a for the static executables
     python3             # raw-socket clients in tests
     skopeo              # reads back exported images in tests (skopeo inspect oci-archive:)
     umoci               # a second OCI image tool for the image tests
