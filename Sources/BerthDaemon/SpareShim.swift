@@ -19,7 +19,7 @@ final class SpareShim: Sendable {
     }
 
     let enabled: Bool
-    /// The spares' sockets: `<state>/s/spare-<n>.sock`, beside the tasks' own.
+    /// The spares' sockets: `<state>/s/spare-<berthd's pid>-<n>.sock`, beside the tasks' own.
     let directory: String
     let timeout: Duration
     let logger: Logger
@@ -69,7 +69,9 @@ final class SpareShim: Sendable {
                 n += 1
                 return n
             }
-            let address = directory + "/spare-\(number).sock"
+            // berthd's pid in the name: a spare left waiting by a berthd that died
+            // (it gives up after 10 s and removes its name) never shares one with ours.
+            let address = directory + "/spare-\(getpid())-\(number).sock"
             do {
                 let output = try await runBlocking { try runCapturing([shim, "spare", address], input: []) }
                 let started = try WireJSON.decode(ShimStarted.self, from: output)
