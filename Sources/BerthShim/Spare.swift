@@ -53,7 +53,6 @@ extension Shim {
     /// `bootstrap.json` is written and berthd has its answer. Exits when berthd's
     /// connection closes first, or the adoption fails (berthd then starts a shim).
     static func awaitAdoption(spareAddress: String) -> ShimBootstrap {
-        warmAdoption()
         // berthd connects as soon as the launcher has answered; a spare that nobody
         // connects to (its berthd died in between) does not wait for ever.
         var ready = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
@@ -102,19 +101,6 @@ extension Shim {
 
     /// Room for the task's bundle in the spare's command line (Shim.startSpare).
     static let commandLineRoom = String(repeating: " ", count: 512)
-
-    /// Runs the decoding and encoding of an adoption once on made-up values, while the
-    /// spare waits at low priority: the first use of each Codable type costs a fresh
-    /// process most of a millisecond (metadata, conformance lookups), which the task's
-    /// create would otherwise wait for.
-    private static func warmAdoption() {
-        let sample = ShimBootstrap(id: "warm", namespace: "warm", bundle: "/", runtime: "/", runtimeRoot: "/", address: "/", oomScoreAdj: 0)
-        guard let request = try? RPCMessage.request(id: .number(0), method: SpareAPI.adopt.name, params: sample) else { return }
-        _ = try? WireJSON.decode(MessageHead.self, from: request)
-        _ = try? RPCMessage.decodeParams(ShimBootstrap.self, from: request)
-        _ = try? WireJSON.encode(sample)
-        _ = try? WireJSON.encode(ShimStarted(address: "/", pid: 0))
-    }
 
     /// What ps shows from now on: the words written over the process's own argument
     /// area, which the spare was started with room in (no prctl: that needs
