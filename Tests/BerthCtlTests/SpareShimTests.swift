@@ -18,6 +18,21 @@ struct SpareShimTests {
         }
     }
 
+    /// Whether berthd has connected to the spare: the spare removes its socket's name
+    /// as it accepts that connection.
+    func connected(_ pid: Int32) -> Bool {
+        let words = commandLine(pid).split(separator: " ")
+        guard words.count > 3, words[2] == "--spare" else { return false }
+        return access(String(words[3]), F_OK) != 0
+    }
+
+    /// Waits until berthd holds its connection to the spare (it keeps the spare the
+    /// moment the connection is up).
+    func readyToAdopt(_ pid: Int32) async throws {
+        #expect(await eventually { self.connected(pid) }, "berthd did not connect to its spare")
+        try await Task.sleep(for: .milliseconds(50))
+    }
+
     func commandLine(_ pid: Int32) -> String {
         let bytes = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
         return String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\0", with: " ").trimmingCharacters(in: .whitespaces)
@@ -44,6 +59,7 @@ struct SpareShimTests {
             #expect(await eventually { self.spares(state: daemon.state).count == 1 }, "no spare shim after berthd started")
             let spare = try #require(spares(state: daemon.state).first)
             #expect(niceness(spare) == [19], "a waiting spare yields the CPU: \(niceness(spare))")
+            try await readyToAdopt(spare)
 
             let run = try await berthctl("run", "-d", "--rootfs", rootfs, "took", "sleep", "100", address: daemon.address)
             #expect(run.status == 0, "\(run)")
@@ -90,13 +106,17 @@ struct SpareShimTests {
         try await first.waitUntilServing()
         #expect(await eventually { self.spares(state: paths.state).count == 1 })
         let adopted = try #require(spares(state: paths.state).first)
+        try await readyToAdopt(adopted)
         #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "kept", "sleep", "100", address: paths.address).status == 0)
         #expect(shimPid(state: paths.state, id: "kept") == adopted)
         #expect(await eventually { self.spares(state: paths.state).count == 1 })
         let waiting = try #require(spares(state: paths.state).first)
+        // Connected, so that its exit below comes from the connection closing (a spare
+        // nobody connected to gives up after 10 s on its own).
+        #expect(await eventually { self.connected(waiting) }, "berthd did not connect to its spare")
 
         first.kill() // SIGKILL
-        #expect(await eventually { !self.alive(waiting) }, "the spare outlived its berthd")
+        #expect(await eventually(.seconds(5)) { !self.alive(waiting) }, "the spare outlived its berthd")
         #expect(alive(adopted), "the adopted shim keeps its task running")
 
         let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
