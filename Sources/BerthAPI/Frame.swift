@@ -12,6 +12,18 @@ public enum Frame {
     /// The default largest payload (4 MiB); a daemon may configure another.
     public static let defaultMaxPayload = 4 << 20
 
+    /// The header of a frame of `count` payload bytes, for code that writes frames
+    /// without NIO (a spare shim before it serves).
+    public static func header(_ count: Int) -> [UInt8] {
+        let length = UInt32(count)
+        return [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)]
+    }
+
+    /// The payload length a frame's header declares.
+    public static func length(_ header: [UInt8]) -> Int {
+        header.prefix(headerSize).reduce(0) { $0 << 8 | Int($1) }
+    }
+
     /// Writes `payload` as one frame into `buffer`.
     public static func write(_ payload: some Collection<UInt8>, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt32(payload.count), endianness: .big)

@@ -105,7 +105,7 @@ enum Sysctls {
         for (key, value) in sysctls.sorted(by: { $0.key < $1.key }) {
             try validate(key, value, namespaces: namespaces)
             let path = "/proc/sys/" + key.replacingDots()
-            try writeProcFile(path, Array(value.utf8))
+            try FileSystem.writeExisting(path, Array(value.utf8))
         }
     }
 }

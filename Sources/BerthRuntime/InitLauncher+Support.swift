@@ -74,14 +74,6 @@ func describeWaitStatus(_ status: Int32) -> String {
     return "was killed by signal \(signal)"
 }
 
-func writeProcFile(_ path: String, _ bytes: [UInt8]) throws {
-    let fd = open(path, O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemError(errno: errno, stage: "open \(path)") }
-    defer { close(fd) }
-    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    guard n == bytes.count else { throw SystemError(errno: errno, stage: "write \(path)") }
-}
-
 func connectUnixSocket(_ path: String) throws -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw SystemError(errno: errno, stage: "socket") }

@@ -305,8 +305,8 @@ struct InitLauncher {
             Array((maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined().utf8)
         }
         let linux = config.spec.linux
-        try writeProcFile("/proc/\(pid)/uid_map", format(linux?.uidMappings))
-        try writeProcFile("/proc/\(pid)/gid_map", format(linux?.gidMappings))
+        try FileSystem.writeExisting("/proc/\(pid)/uid_map", format(linux?.uidMappings))
+        try FileSystem.writeExisting("/proc/\(pid)/gid_map", format(linux?.gidMappings))
     }
 }
 

@@ -28,7 +28,7 @@ struct ProcessSetup {
             }
         }
         if let adj = process.oomScoreAdj {
-            try writeProcFile("/proc/self/oom_score_adj", Array("\(adj)".utf8))
+            try FileSystem.writeExisting("/proc/self/oom_score_adj", Array("\(adj)".utf8))
         }
         if let personality = config.spec.linux?.personality {
             let domain: UInt = personality.domain == "LINUX32" ? 0x0008 : 0x0000

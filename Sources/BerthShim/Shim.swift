@@ -25,19 +25,27 @@ public enum Shim {
     public static func start() throws {
         let input = readAll(fd: 0)
         var bootstrap = try JSONDecoder().decode(ShimBootstrap.self, from: Data(input))
-        let directory = FileSystem.parentDirectory(of: bootstrap.address)
-        try FileSystem.makeDirectory(directory, mode: 0o700)
-        let listener = try bindListener(bootstrap.address)
-        defer { close(listener) }
         // Written before the serving shim starts: it reads it at once.
         bootstrap.shimPid = nil
-        try bootstrap.write(to: bootstrap.bundle)
+        try launchServer(address: bootstrap.address, ["serve", bootstrap.bundle]) {
+            try bootstrap.write(to: bootstrap.bundle)
+        }
+    }
 
+    /// What `start` and `spare` share: binds `address` (its directory 0700), runs
+    /// `beforeSpawn`, starts `berth-shim ARGUMENTS` in a new session (detached from
+    /// berthd: it survives berthd's restarts) with the socket as descriptor 3, and prints
+    /// `{"address","pid"}`.
+    static func launchServer(address: String, _ arguments: [String], beforeSpawn: () throws -> Void = {}) throws {
+        try FileSystem.makeDirectory(FileSystem.parentDirectory(of: address), mode: 0o700)
+        let listener = try bindListener(address)
+        defer { close(listener) }
+        try beforeSpawn()
         var options = SpawnOptions()
         options.extra = [(listener, listenFD)]
-        options.newSession = true // detached from berthd: survives its restarts
-        let pid = try spawnProcess("/proc/self/exe", ["berth-shim", "serve", bootstrap.bundle], options)
-        print(String(decoding: try WireJSON.encode(ShimStarted(address: bootstrap.address, pid: pid)), as: UTF8.self))
+        options.newSession = true
+        let pid = try spawnProcess("/proc/self/exe", ["berth-shim"] + arguments, options)
+        print(String(decoding: try WireJSON.encode(ShimStarted(address: address, pid: pid)), as: UTF8.self))
     }
 
     /// The shim proper: serves the task of `bundle`, or (`spareAddress`) waits to be

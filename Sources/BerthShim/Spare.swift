@@ -38,14 +38,7 @@ extension Shim {
         // created and started meanwhile (the serving spare inherits this, and takes the
         // normal priority back when it is adopted).
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, spareNice)
-        try FileSystem.makeDirectory(FileSystem.parentDirectory(of: address), mode: 0o700)
-        let listener = try bindListener(address)
-        defer { close(listener) }
-        var options = SpawnOptions()
-        options.extra = [(listener, listenFD)]
-        options.newSession = true
-        let pid = try spawnProcess("/proc/self/exe", ["berth-shim", "serve", "--spare", address, commandLineRoom], options)
-        print(String(decoding: try WireJSON.encode(ShimStarted(address: address, pid: pid)), as: UTF8.self))
+        try launchServer(address: address, ["serve", "--spare", address, commandLineRoom])
     }
 
     /// In the spare, before anything else: takes berthd's one connection, waits for the
@@ -70,9 +63,10 @@ extension Shim {
         for task in (try? FileSystem.entries("/proc/self/task")) ?? [] {
             if let tid = UInt32(task) { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, 0) }
         }
-        let id = (try? WireJSON.decode(MessageHead.self, from: request))?.id
+        let head = try? WireJSON.decode(MessageHead.self, from: request)
+        let id = head?.id
         do {
-            guard (try WireJSON.decode(MessageHead.self, from: request)).method == SpareAPI.adopt.name else {
+            guard head?.method == SpareAPI.adopt.name else {
                 throw BerthError.invalidArgument("a spare shim answers \(SpareAPI.adopt.name) only")
             }
             var bootstrap = try RPCMessage.decodeParams(ShimBootstrap.self, from: request)
@@ -119,41 +113,20 @@ extension Shim {
 
     static func setOOMScoreAdj(_ adj: Int?) {
         guard let adj else { return }
-        let fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)
-        if fd >= 0 { _ = Array("\(adj)".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }; close(fd) }
+        try? FileSystem.writeExisting("/proc/self/oom_score_adj", Array("\(adj)".utf8))
     }
 
     /// One frame (4-byte big-endian length, then the payload), read blocking; nil at
     /// end of file or on a malformed or oversized frame.
     private static func readFrame(_ fd: Int32) -> [UInt8]? {
-        guard let header = readExactly(fd, Frame.headerSize) else { return nil }
-        let length = header.reduce(0) { $0 << 8 | Int($1) }
+        guard let header = try? FileSystem.read(fd, exactly: Frame.headerSize, what: "frame") else { return nil }
+        let length = Frame.length(header)
         guard length > 0, length <= Frame.defaultMaxPayload else { return nil }
-        return readExactly(fd, length)
+        return try? FileSystem.read(fd, exactly: length, what: "frame")
     }
 
-    private static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var have = 0
-        while have < count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + have, count - have) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            have += n
-        }
-        return bytes
-    }
-
+    /// One frame, written blocking; a write that fails is berthd gone, and nothing to do.
     private static func writeFrame(_ fd: Int32, _ payload: [UInt8]) {
-        let length = UInt32(payload.count)
-        var frame: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)]
-        frame += payload
-        var sent = 0
-        while sent < frame.count {
-            let n = frame.withUnsafeBytes { write(fd, $0.baseAddress! + sent, frame.count - sent) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return }
-            sent += n
-        }
+        try? FileSystem.writeAll(fd, Frame.header(payload.count) + payload, what: "frame")
     }
 }

@@ -86,6 +86,38 @@ public enum FileSystem {
         return Array(UnsafeBufferPointer(start: buffer, count: count))
     }
 
+    /// Writes all of `bytes` to `fd`, however many writes it takes. `what` names it in errors.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            offset += try retryingEINTR("write \(what)") {
+                bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            }
+        }
+    }
+
+    /// Writes `bytes` into the existing file `path` (a /proc or /sys knob: no create, no
+    /// truncation, no temporary file).
+    public static func writeExisting(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = try retryingEINTR("open \(path)") { open(path, O_WRONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        try writeAll(fd, bytes, what: path)
+    }
+
+    /// Exactly `count` bytes from `fd`, however many reads it takes; nil at end of file first.
+    public static func read(_ fd: Int32, exactly count: Int, what: String) throws -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var have = 0
+        while have < count {
+            let n = try retryingEINTR("read \(what)") {
+                bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + have, count - have) }
+            }
+            if n == 0 { return nil }
+            have += n
+        }
+        return bytes
+    }
+
     /// Writes `bytes` to `path` atomically: a temporary file in the same directory is
     /// written and renamed over `path`, so a reader sees the old content or the new, never
     /// a mix, and a crash of any process (the writer's included) leaves one or the other.
@@ -119,13 +151,7 @@ public enum FileSystem {
         public func commit(_ bytes: [UInt8]) throws {
             do {
                 defer { close(fd) }
-                var offset = 0
-                while offset < bytes.count {
-                    let n = try retryingEINTR("write \(temporary)") {
-                        bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                    }
-                    offset += n
-                }
+                try FileSystem.writeAll(fd, bytes, what: temporary)
                 try retryingEINTR("rename \(temporary)") { rename(temporary, path) }
             } catch {
                 unlink(temporary)
