@@ -19,7 +19,7 @@ struct ContainersCommand: AsyncParsableCommand {
             let (spec, specLabels) = try specOptions.spec(namespace: namespace, id: id, args: args)
             let labels = specLabels.merging(try parseLabels(label)) { $1 }
             let container = Container(id: id, runtime: .init(name: specOptions.runtime), spec: spec, labels: labels)
-            _ = try await globals.withClient { try await $0.call(API.containersCreate, CreateContainerRequest(namespace: namespace, container: container)) }
+            try await globals.withClient { try await $0.callForEffect(API.containersCreate, CreateContainerRequest(namespace: namespace, container: container)) }
         }
     }
 

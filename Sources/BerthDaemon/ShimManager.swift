@@ -52,7 +52,8 @@ final class ShimManager: Sendable {
     /// Starts the spare shim (when enabled): at berthd's start, and after each task that
     /// took the spare or found none.
     func replenishSpare() {
-        if let shim = Self.binary(named: "berth-shim") { spare.replenish(shim: shim) }
+        guard spare.enabled, let shim = Self.binary(named: "berth-shim") else { return }
+        spare.replenish(shim: shim)
     }
 
     /// The exit of a task whose shim died, if it did.
@@ -98,7 +99,7 @@ final class ShimManager: Sendable {
         if let shim = Self.binary(named: "berth-shim") {
             _ = try? await runBlocking { try runCapturing([shim, "delete", bundle], input: []) }
         }
-        if let spec = try? readSpec(bundle), let path = spec.linux?.cgroupsPath { killCgroup(path) }
+        if let path = try? readCgroupsPath(bundle) { killCgroup(path) }
         let exit = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
         dead.withLock { $0[Self.key(namespace, id)] = exit }
         try? removeBundle(bundle)
@@ -208,8 +209,8 @@ final class ShimManager: Sendable {
         }
     }
 
-    func readSpec(_ bundle: String) throws -> Spec {
-        try WireJSON.decode(Spec.self, from: try FileSystem.readFile(bundle + "/config.json", limit: 64 << 20))
+    func readCgroupsPath(_ bundle: String) throws -> String? {
+        try WireJSON.decode(Spec.CgroupsPathOnly.self, from: try FileSystem.readFile(bundle + "/config.json", limit: 64 << 20)).cgroupsPath
     }
 
     static func ownOOMScoreAdj() -> Int? {

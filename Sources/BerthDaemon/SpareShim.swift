@@ -1,6 +1,5 @@
 import BerthAPI
 import BerthShim
-import BerthSystem
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -18,17 +17,23 @@ final class SpareShim: Sendable {
         let pid: Int32
     }
 
+    private struct State {
+        /// The spare waiting to be adopted.
+        var spare: Spare?
+        /// The spare being started (one at a time), for `close` to wait for.
+        var starting: Task<Void, Never>?
+        /// Numbers the spares' sockets.
+        var started = 0
+        /// berthd stops: no new spare.
+        var closed = false
+    }
+
     let enabled: Bool
     /// The spares' sockets: `<state>/s/spare-<berthd's pid>-<n>.sock`, beside the tasks' own.
     let directory: String
     let timeout: Duration
     let logger: Logger
-    private let current = Mutex<Spare?>(nil)
-    private let starting = Mutex(false)
-    private let counter = Mutex(0)
-    /// The spare being started, for `close` to wait for; and whether `close` came.
-    private let inFlight = Mutex<Task<Void, Never>?>(nil)
-    private let closed = Mutex(false)
+    private let state = Mutex(State())
 
     init(enabled: Bool, directory: String, timeout: Duration, logger: Logger) {
         self.enabled = enabled
@@ -40,9 +45,9 @@ final class SpareShim: Sendable {
     /// Hands the spare its task. nil when there is no spare, or it could not take the
     /// task (it then exits; the caller starts a shim as without a spare).
     func adopt(_ bootstrap: ShimBootstrap) async -> ShimStarted? {
-        guard let spare = current.withLock({ spare -> Spare? in
-            defer { spare = nil }
-            return spare
+        guard let spare = state.withLock({ s -> Spare? in
+            defer { s.spare = nil }
+            return s.spare
         }) else { return nil }
         defer { spare.client.close() }
         do {
@@ -57,44 +62,43 @@ final class SpareShim: Sendable {
 
     /// Starts a spare in the background, unless one is there or on its way.
     func replenish(shim: String) {
-        guard enabled, !closed.withLock({ $0 }), starting.withLock({ busy -> Bool in
-            if busy { return false }
-            busy = true
-            return true
-        }) else { return }
-        let task = Task {
-            defer { starting.withLock { $0 = false } }
-            guard current.withLock({ $0 == nil }), !closed.withLock({ $0 }) else { return }
-            let number = counter.withLock { n -> Int in
-                n += 1
-                return n
-            }
+        guard enabled else { return }
+        state.withLock { s in
+            guard !s.closed, s.spare == nil, s.starting == nil else { return }
+            s.started += 1
             // berthd's pid in the name: a spare left waiting by a berthd that died
             // (it gives up after 10 s and removes its name) never shares one with ours.
-            let address = directory + "/spare-\(getpid())-\(number).sock"
-            do {
-                let output = try await runBlocking { try runCapturing([shim, "spare", address], input: []) }
-                let started = try WireJSON.decode(ShimStarted.self, from: output)
-                let client = try await BerthClient.connect(to: started.address, timeout: timeout)
-                current.withLock { $0 = Spare(client: client, pid: started.pid) }
-            } catch {
-                logger.warning("could not start a spare shim", metadata: ["error": "\(error)"])
-            }
+            let address = directory + "/spare-\(getpid())-\(s.started).sock"
+            s.starting = Task { await start(shim: shim, address: address) }
         }
-        inFlight.withLock { $0 = task }
     }
 
-    /// The spare's pid, if there is one (for tests and diagnostics).
-    var pid: Int32? { current.withLock { $0?.pid } }
+    private func start(shim: String, address: String) async {
+        var spare: Spare?
+        do {
+            let output = try await runBlocking { try runCapturing([shim, "spare", address], input: []) }
+            let started = try WireJSON.decode(ShimStarted.self, from: output)
+            spare = Spare(client: try await BerthClient.connect(to: started.address, timeout: timeout), pid: started.pid)
+        } catch {
+            logger.warning("could not start a spare shim", metadata: ["error": "\(error)"])
+        }
+        state.withLock { s in
+            s.starting = nil
+            if s.closed { spare?.client.close() } else { s.spare = spare }
+        }
+    }
 
     /// Lets the spare go (berthd stops): no new one starts, one starting is waited for,
     /// and its connection closes, so it exits.
     func close() async {
-        closed.withLock { $0 = true }
-        await inFlight.withLock { $0 }?.value
-        current.withLock { spare in
-            spare?.client.close()
-            spare = nil
+        let starting = state.withLock { s -> Task<Void, Never>? in
+            s.closed = true
+            return s.starting
+        }
+        await starting?.value
+        state.withLock { s in
+            s.spare?.client.close()
+            s.spare = nil
         }
     }
 }

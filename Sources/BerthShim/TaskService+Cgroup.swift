@@ -16,18 +16,11 @@ extension TaskService {
     /// The task's cgroup, from the bundle's config.json (the runtime's default when absent).
     func cgroup() throws -> Cgroup {
         if let cached = cachedCgroup.withLock({ $0 }) { return cached }
-        let config = try JSONDecoder().decode(CgroupsPathOnly.self,
+        let config = try JSONDecoder().decode(Spec.CgroupsPathOnly.self,
                                               from: Data(try FileSystem.readFile(bootstrap.bundle + "/config.json", limit: 64 << 20)))
-        let cgroup = try Cgroup(path: config.linux?.cgroupsPath ?? "/berth-runtime/\(id)")
+        let cgroup = try Cgroup(path: config.cgroupsPath ?? "/berth-runtime/\(id)")
         cachedCgroup.withLock { $0 = cgroup }
         return cgroup
-    }
-
-    /// All the shim needs of config.json. Decoding the whole spec cost the shim ~1 ms
-    /// of its create and the memory of the spec's decoding code and data, for one string.
-    private struct CgroupsPathOnly: Decodable {
-        struct Linux: Decodable { var cgroupsPath: String? }
-        var linux: Linux?
     }
 
     func pids() async throws -> ShimPidsResponse {
