@@ -137,11 +137,16 @@ public struct Runtime: Sendable {
         } catch {
             throw RuntimeError("cannot read \(path): \(error)")
         }
-        do {
-            return (try JSONDecoder().decode(Spec.self, from: Data(bytes)), bytes)
-        } catch let error as DecodingError {
-            throw RuntimeError("\(path): \(describe(error))")
-        }
+        return (try decodeSpec(bytes, path: path), bytes)
+    }
+}
+
+/// A config.json's spec; a malformed one is an error naming the file and the field.
+func decodeSpec(_ bytes: [UInt8], path: String) throws -> Spec {
+    do {
+        return try JSONDecoder().decode(Spec.self, from: Data(bytes))
+    } catch let error as DecodingError {
+        throw RuntimeError("\(path): \(describe(error))")
     }
 }
 

@@ -59,11 +59,14 @@ extension Runtime {
         }
     }
 
-    /// `exec`: runs `process` in the container's namespaces and cgroup. Without `detach`
-    /// it waits and returns the process's exit status.
-    public func exec(id: String, process: Spec.Process, pidFile: String?, consoleSocket: String?,
+    /// `exec`: runs the process `makeProcess` makes from the container's spec in the
+    /// container's namespaces and cgroup. Without `detach` it waits and returns the
+    /// process's exit status.
+    public func exec(id: String, process makeProcess: (Spec) throws -> Spec.Process, pidFile: String?, consoleSocket: String?,
                      preserveFDs: Int32, detach: Bool) throws -> Int32 {
         let saved = try store.load(id)
+        var spec = try store.spec(of: saved)
+        let process = try makeProcess(spec)
         let status = store.status(of: saved)
         guard status == "running" || status == "created" else { throw RuntimeError("cannot exec in a container that is \(status)") }
         if process.terminal == true && consoleSocket == nil { throw RuntimeError("process.terminal is true: --console-socket is required") }
@@ -74,7 +77,6 @@ extension Runtime {
             for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD] { sigaddset(&mask, s) }
             sigprocmask(SIG_BLOCK, &mask, nil)
         }
-        var spec = try store.spec(of: saved)
         spec.hooks = nil
         let launcher = try InitLauncher(mode: .exec, id: id, bundle: saved.bundle, rootfs: saved.rootfs, spec: spec,
                                         process: process, fifoFD: nil, consoleSocket: consoleSocket, preserveFDs: preserveFDs,
@@ -93,13 +95,5 @@ extension Runtime {
         } catch let error as DecodingError {
             throw RuntimeError("\(path): \(describe(error))")
         }
-    }
-}
-
-extension Runtime {
-    /// The container's own process (from its config), the base of an exec with args.
-    public func containerProcess(id: String) throws -> Spec.Process {
-        guard let process = try store.spec(of: try store.load(id)).process else { throw RuntimeError("container \"\(id)\" has no process") }
-        return process
     }
 }

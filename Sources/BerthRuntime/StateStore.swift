@@ -64,20 +64,6 @@ struct SavedState: Codable, Sendable {
         hooks = try c.decodeIfPresent(Spec.Hooks.self, forKey: .hooks) ?? legacySpec?.hooks
         annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations) ?? legacySpec?.annotations
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(bundle, forKey: .bundle)
-        try c.encode(rootfs, forKey: .rootfs)
-        try c.encode(pid, forKey: .pid)
-        try c.encode(startTime, forKey: .startTime)
-        try c.encode(created, forKey: .created)
-        try c.encode(cgroupsPath, forKey: .cgroupsPath)
-        try c.encodeIfPresent(hooks, forKey: .hooks)
-        try c.encodeIfPresent(annotations, forKey: .annotations)
-        try c.encode(owner, forKey: .owner)
-    }
 }
 
 /// The runtime's state directory (`--root`, default /run/berth-runtime).
@@ -128,11 +114,7 @@ public struct StateStore: Sendable {
         } catch {
             throw RuntimeError("cannot read the spec of container \"\(state.id)\" (\(path)): \(error)")
         }
-        do {
-            return try JSONDecoder().decode(Spec.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            throw RuntimeError("\(path): \(describe(error))")
-        }
+        return try decodeSpec(bytes, path: path)
     }
 
     /// Keeps create's copy of the spec: the bundle's bytes, unchanged.

@@ -105,17 +105,17 @@ struct Exec: ParsableCommand {
     func run() throws {
         let status = try global.reporting { () throws -> Int32 in
             let runtime = global.runtime
-            let spec = try process.map(Runtime.loadProcess) ?? defaultProcess(runtime)
-            return try runtime.exec(id: id, process: spec, pidFile: pidFile, consoleSocket: consoleSocket,
-                                    preserveFDs: preserveFds, detach: detach)
+            let fromFile = try process.map(Runtime.loadProcess)
+            guard fromFile != nil || !args.isEmpty else { throw ValidationError("exec needs --process FILE or a command") }
+            return try runtime.exec(id: id, process: { try fromFile ?? defaultProcess($0) }, pidFile: pidFile,
+                                    consoleSocket: consoleSocket, preserveFDs: preserveFds, detach: detach)
         }
         if status != 0 { throw ExitCode(status) }
     }
 
     /// The container's own process with this exec's args, env, cwd, user and tty.
-    private func defaultProcess(_ runtime: Runtime) throws -> Spec.Process {
-        guard !args.isEmpty else { throw ValidationError("exec needs --process FILE or a command") }
-        var process = try runtime.containerProcess(id: id)
+    private func defaultProcess(_ spec: Spec) throws -> Spec.Process {
+        guard var process = spec.process else { throw RuntimeError("container \"\(id)\" has no process") }
         process.args = args
         process.env = (process.env ?? []) + env
         process.terminal = tty
