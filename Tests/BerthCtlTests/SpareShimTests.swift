@@ -53,9 +53,7 @@ struct SpareShimTests {
 
     @Test("a spare waits at low priority; the next task takes it (socket, bootstrap, command line, priority) and a new spare follows")
     func theNextTaskTakesTheSpare() async throws {
-        try await withDaemon { daemon, scratch in
-            defer { killTasks(state: daemon.state) }
-            let rootfs = try makeBusyboxRootfs(in: scratch)
+        try await withRunningDaemon { daemon, _, rootfs in
             #expect(await eventually { self.spares(state: daemon.state).count == 1 }, "no spare shim after berthd started")
             let spare = try #require(spares(state: daemon.state).first)
             #expect(niceness(spare) == [19], "a waiting spare yields the CPU: \(niceness(spare))")
@@ -81,9 +79,7 @@ struct SpareShimTests {
 
     @Test("a spare that died: the task gets a shim started for it, and a new spare follows")
     func aDeadSpareIsNotFatal() async throws {
-        try await withDaemon { daemon, scratch in
-            defer { killTasks(state: daemon.state) }
-            let rootfs = try makeBusyboxRootfs(in: scratch)
+        try await withRunningDaemon { daemon, _, rootfs in
             #expect(await eventually { self.spares(state: daemon.state).count == 1 })
             let spare = try #require(spares(state: daemon.state).first)
             kill(spare, SIGKILL)
@@ -134,9 +130,7 @@ struct SpareShimTests {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let config = try scratch.write("config.toml", "[tasks]\nspare_shim = false\n")
-        try await withDaemon(arguments: ["--config", config]) { daemon, inner in
-            defer { killTasks(state: daemon.state) }
-            let rootfs = try makeBusyboxRootfs(in: inner)
+        try await withRunningDaemon(arguments: ["--config", config]) { daemon, _, rootfs in
             let run = try await berthctl("run", "--rm", "--rootfs", rootfs, "plain", "sh", "-c", "echo no-spare", address: daemon.address)
             #expect(run.status == 0 && run.stdout == "no-spare\n", "\(run)")
             try await Task.sleep(for: .milliseconds(300))

@@ -9,14 +9,6 @@ import Glibc
 /// Containers and tasks end to end: berthd, its shims and berth-runtime, for real.
 @Suite("berthctl run, containers and tasks", .serialized, .timeLimit(.minutes(5)))
 struct TasksCLITests {
-    /// A daemon with a rootfs, cleaned up (tasks killed) whatever happens.
-    func withRunningDaemon(arguments: [String] = [], _ body: (TestDaemon, Scratch, String) async throws -> Void) async throws {
-        try await withDaemon(arguments: arguments) { daemon, scratch in
-            defer { killTasks(state: daemon.state) }
-            try await body(daemon, scratch, try makeBusyboxRootfs(in: scratch))
-        }
-    }
-
     @Test("run --rm: output on stdout and stderr, the container's exit status, nothing left")
     func runEchoesAndExits() async throws {
         try await withRunningDaemon { daemon, _, rootfs in

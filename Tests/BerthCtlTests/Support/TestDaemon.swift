@@ -114,3 +114,12 @@ func withDaemon<T>(arguments: [String] = [], _ body: (TestDaemon, Scratch) async
     }
     return result
 }
+
+/// `withDaemon` with a busybox rootfs for its tasks, which are killed (whatever happens)
+/// before the daemon stops.
+func withRunningDaemon(arguments: [String] = [], _ body: (TestDaemon, Scratch, String) async throws -> Void) async throws {
+    try await withDaemon(arguments: arguments) { daemon, scratch in
+        defer { killTasks(state: daemon.state) }
+        try await body(daemon, scratch, try makeBusyboxRootfs(in: scratch))
+    }
+}
