@@ -1,6 +1,5 @@
 import BerthAPI
 import BerthEvents
-import BerthShim
 import BerthSystem
 import Logging
 import Synchronization

@@ -4,10 +4,10 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
+import BerthCgroups
 import BerthEvents
 import BerthMetadata
 import BerthOCI
-import BerthShim
 import BerthSnapshots
 import BerthSystem
 import CBerthLinux
@@ -207,6 +207,12 @@ final class ShimManager: Sendable {
                 }
             }
         }
+    }
+
+    /// The task's cgroup (config.json's `linux.cgroupsPath`; berth-runtime's default when
+    /// absent), for `tasks.metrics` and `tasks.update`, which berthd serves itself.
+    func cgroup(of handle: Handle) throws -> Cgroup {
+        try Cgroup(path: try readCgroupsPath(handle.bootstrap.bundle) ?? "/berth-runtime/\(handle.bootstrap.id)")
     }
 
     func readCgroupsPath(_ bundle: String) throws -> String? {

@@ -1,5 +1,4 @@
 import BerthAPI
-import BerthShim
 import Logging
 import Synchronization
 #if canImport(Glibc)

@@ -1,15 +1,31 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import BerthAPI
-import BerthSystem
-import CBerthLinux
 import CBerthRuntime
-#if canImport(Glibc)
-import Glibc
-#endif
+import CBerthShim
+
+/// A process's stdio as the client asked for it (`ShimStdio`): paths, all optional.
+struct Stdio {
+    var stdin: String?
+    var stdout: String?
+    var stderr: String?
+    var logPath: String?
+    var terminal = false
+
+    init(_ json: JSON?) throws(ShimError) {
+        guard let json, json.isObject else { throw ShimError.invalidParams("stdio must be an object") }
+        func path(_ key: String) throws(ShimError) -> String? {
+            guard let value = json[key], !value.isNull else { return nil }
+            guard let s = value.string else { throw ShimError.invalidParams("stdio." + key + " must be a string") }
+            return s
+        }
+        stdin = try path("stdin")
+        stdout = try path("stdout")
+        stderr = try path("stderr")
+        logPath = try path("logPath")
+        if let value = json["terminal"], !value.isNull {
+            guard let b = value.bool else { throw ShimError.invalidParams("stdio.terminal must be a boolean") }
+            terminal = b
+        }
+    }
+}
 
 /// The stdio of one container process, as the shim sets it up.
 ///
@@ -18,11 +34,11 @@ import Glibc
 /// containerd's fifo package does). With a log path, stdout and stderr go through pipes
 /// to copier threads that append JSON lines to the log — so the container never blocks
 /// because berthd or a client is away.
-final class ProcessIO: @unchecked Sendable {
+final class ProcessIO {
     /// The descriptors to give the runtime as 0, 1, 2 (-1: /dev/null).
     private(set) var child: (stdin: Int32, stdout: Int32, stderr: Int32) = (-1, -1, -1)
     private var opened: [Int32] = []
-    private let stdio: ShimStdio
+    private let stdio: Stdio
     /// The write end of the pipe the stdin copier fills (closeIO closes it).
     private let stdinPipe = ClosableFD()
     /// With a terminal: the socket the runtime sends the pty master to, and the master.
@@ -30,22 +46,24 @@ final class ProcessIO: @unchecked Sendable {
     private var consoleListener: Int32 = -1
     private let master = ClosableFD()
 
-    init(_ stdio: ShimStdio, consoleSocketPath: String? = nil) throws {
+    init(_ stdio: Stdio, consoleSocketPath: String) throws(ShimError) {
         self.stdio = stdio
-        self.consoleSocketPath = stdio.terminal == true ? consoleSocketPath : nil
-        if let path = self.consoleSocketPath {
-            consoleListener = try listenUnix(path)
+        self.consoleSocketPath = stdio.terminal ? consoleSocketPath : nil
+        if stdio.terminal {
+            let fd = berth_shim_listen(consoleSocketPath, 4)
+            guard fd >= 0 else { throw ShimError.system("listen on " + consoleSocketPath, errno: -fd) }
+            consoleListener = fd
             return // the pty carries all three streams; see attachConsole()
         }
-        do {
-            child.stdin = try stdio.stdin.map { try openStdin($0) } ?? -1
+        do throws(ShimError) {
+            child.stdin = try stdio.stdin.map { (p: String) throws(ShimError) -> Int32 in try openStdin(p) } ?? -1
             if let log = stdio.logPath {
                 let writer = try LogWriter(path: log)
                 child.stdout = try pipeToLog(writer, stream: "stdout", tee: stdio.stdout)
                 child.stderr = try pipeToLog(writer, stream: "stderr", tee: stdio.stderr)
             } else {
-                child.stdout = try stdio.stdout.map { try openPath($0, write: true) } ?? -1
-                child.stderr = try stdio.stderr.map { try openPath($0, write: true) } ?? -1
+                child.stdout = try stdio.stdout.map { (p: String) throws(ShimError) -> Int32 in try openPath(p, write: true) } ?? -1
+                child.stderr = try stdio.stderr.map { (p: String) throws(ShimError) -> Int32 in try openPath(p, write: true) } ?? -1
             }
         } catch {
             closeChildEnds()
@@ -55,63 +73,53 @@ final class ProcessIO: @unchecked Sendable {
 
     /// With a terminal: takes the pty master the runtime sent, copies it to stdout (or
     /// the log) and stdin into it. Call after the runtime's create/exec returned.
-    func attachConsole() throws {
+    func attachConsole() throws(ShimError) {
         guard consoleSocketPath != nil else { return }
-        defer { close(consoleListener); consoleListener = -1 }
+        defer { _ = close(consoleListener); consoleListener = -1 }
         var pfd = pollfd(fd: consoleListener, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, 5000) == 1 else { throw BerthError.internal("the runtime sent no terminal within 5 s") }
-        let connection = accept(consoleListener, nil, nil)
-        guard connection >= 0 else { throw BerthError.internal("accept console socket: errno \(errno)") }
-        _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-        defer { close(connection) }
+        guard poll(&pfd, 1, 5000) == 1 else { throw ShimError(.internal, "the runtime sent no terminal within 5 s") }
+        let connection = berth_shim_accept(consoleListener, 0)
+        guard connection >= 0 else { throw ShimError.system("accept console socket", errno: -connection) }
+        defer { _ = close(connection) }
         let fd = berth_recv_fd(connection)
-        guard fd >= 0 else { throw BerthError.internal("receive pty master: errno \(-fd)") }
+        guard fd >= 0 else { throw ShimError.system("receive pty master", errno: -fd) }
         master.set(fd)
-        // Output: the master to stdout (a FIFO or file) and/or the log.
-        let writer = try stdio.logPath.map { try LogWriter(path: $0) }
-        let out = try stdio.stdout.map { try openPath($0, write: true) }
+        let writer = try stdio.logPath.map { (p: String) throws(ShimError) -> LogWriter in try LogWriter(path: p) }
+        let out = try stdio.stdout.map { (p: String) throws(ShimError) -> Int32 in try openPath(p, write: true) }
         if let out { opened.removeAll { $0 == out } }
-        let masterFD = fd
-        startThread { [master] in
-            var buffer = [UInt8](repeating: 0, count: 32768)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(masterFD, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break } // EIO once every slave fd is closed
-                let chunk = Array(buffer[0..<n])
+        let master = master
+        startThread {
+            copyLoop(fd) { chunk in // ends with EIO once every slave fd is closed
                 writer?.append(stream: "stdout", chunk)
-                if let out { _ = chunk.withUnsafeBytes { write(out, $0.baseAddress, $0.count) } }
+                if let out { Sys.writeAll(out, Array(chunk)) }
+                return true
             }
-            if let out { close(out) }
+            if let out { _ = close(out) }
             master.close()
         }
-        // Input: the stdin FIFO into the master.
         if let path = stdio.stdin {
-            startThread { [master] in
-                let fifo = open(path, O_RDONLY | O_CLOEXEC)
+            startThread {
+                let fifo = berth_shim_open(path, O_RDONLY | O_CLOEXEC, 0)
                 guard fifo >= 0 else { return }
-                defer { close(fifo) }
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { return }
-                    guard master.write(Array(buffer[0..<n])) else { return }
-                }
+                copyLoop(fifo, bufferSize: 4096) { master.write($0) }
+                _ = close(fifo)
             }
         }
     }
 
-    /// Resizes the terminal (a no-op without one).
-    func resize(width: UInt32, height: UInt32) throws {
-        guard let fd = master.value else { throw BerthError.failedPrecondition("the process has no terminal") }
-        try checkNegativeErrno(berth_set_winsize(fd, UInt16(clamping: height), UInt16(clamping: width)), "resize terminal")
+    /// Resizes the terminal.
+    func resize(width: Int, height: Int) throws(ShimError) {
+        guard let fd = master.value else { throw ShimError(.failedPrecondition, "the process has no terminal") }
+        let rc = berth_set_winsize(fd, UInt16(clamping: height), UInt16(clamping: width))
+        guard rc >= 0 else { throw ShimError.system("resize terminal", errno: -rc) }
     }
 
-    /// Closes the process's stdin: it reads end of file (with a terminal: EOT).
+    /// Closes the process's stdin: it reads end of file (with a terminal: EOT, written by
+    /// a thread: a terminal nobody reads would block it).
     func closeStdin() {
         if master.value != nil {
-            _ = master.write([0x04])
+            let master = master
+            startThread { _ = master.write([0x04]) }
         } else {
             stdinPipe.close()
         }
@@ -119,181 +127,102 @@ final class ProcessIO: @unchecked Sendable {
 
     /// Closes the shim's copies of what the process holds (after the runtime has them).
     func closeChildEnds() {
-        opened.forEach { close($0) }
+        for fd in opened { _ = close(fd) }
         opened.removeAll()
     }
 
     /// A FIFO named as stdin is copied into a pipe by a thread: the process must not
     /// hold a write end of its own input (it would never see end of file), and the
     /// client may open its end later. End of file on the FIFO closes the pipe.
-    private func openStdin(_ path: String) throws -> Int32 {
-        guard FileSystem.fileType(path) == S_IFIFO else { return try openPath(path, write: false) }
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw BerthError.internal("pipe: errno \(errno)") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        opened.append(fds[0])
-        stdinPipe.set(fds[1])
-        startThread { [stdinPipe] in
-            defer { stdinPipe.close() }
-            let fifo = open(path, O_RDONLY | O_CLOEXEC) // waits for the client's writer
-            guard fifo >= 0 else { return }
-            defer { close(fifo) }
-            var buffer = [UInt8](repeating: 0, count: 32768)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                guard stdinPipe.write(Array(buffer[0..<n])) else { return }
+    private func openStdin(_ path: String) throws(ShimError) -> Int32 {
+        guard Sys.isFIFO(path) else { return try openPath(path, write: false) }
+        let (readEnd, writeEnd) = try makePipe()
+        opened.append(readEnd)
+        stdinPipe.set(writeEnd)
+        let stdinPipe = stdinPipe
+        startThread {
+            let fifo = berth_shim_open(path, O_RDONLY | O_CLOEXEC, 0) // waits for the client's writer
+            if fifo >= 0 {
+                copyLoop(fifo) { stdinPipe.write($0) }
+                _ = close(fifo)
             }
+            stdinPipe.close()
         }
-        return fds[0]
+        return readEnd
     }
 
-    private func openPath(_ path: String, write: Bool) throws -> Int32 {
-        let isFIFO = FileSystem.fileType(path) == S_IFIFO
-        let flags = isFIFO ? O_RDWR : (write ? O_WRONLY | O_CREAT | O_APPEND : O_RDONLY)
-        let fd = open(path, flags | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw BerthError.invalidArgument("cannot open stdio \(path): \(SystemError(errno: errno, stage: "open"))") }
+    private func openPath(_ path: String, write: Bool) throws(ShimError) -> Int32 {
+        let flags = Sys.isFIFO(path) ? O_RDWR : (write ? O_WRONLY | O_CREAT | O_APPEND : O_RDONLY)
+        let fd = berth_shim_open(path, flags | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ShimError(.invalidArgument, "cannot open stdio " + path + ": open: " + describeErrno(-fd)) }
         opened.append(fd)
         return fd
     }
 
-    /// A pipe whose read end a thread copies into the log (and into `tee`, if given).
-    private func pipeToLog(_ writer: LogWriter, stream: String, tee: String?) throws -> Int32 {
+    private func makePipe() throws(ShimError) -> (Int32, Int32) {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw BerthError.internal("pipe: errno \(errno)") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        opened.append(fds[1])
-        let teeFD = try tee.map { try openPath($0, write: true) }
-        if let teeFD { opened.removeAll { $0 == teeFD } } // the copier owns it
-        let readEnd = fds[0]
-        startThread {
-            var buffer = [UInt8](repeating: 0, count: 32768)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                let chunk = Array(buffer[0..<n])
-                writer.append(stream: stream, chunk)
-                if let teeFD { _ = chunk.withUnsafeBytes { write(teeFD, $0.baseAddress, $0.count) } }
-            }
-            close(readEnd)
-            if let teeFD { close(teeFD) }
+        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw ShimError.system("pipe", errno: lastErrno) }
+        return (fds[0], fds[1])
+    }
+
+    /// A pipe whose read end a thread copies into the log (and into `tee`, if given).
+    private func pipeToLog(_ writer: LogWriter, stream: String, tee: String?) throws(ShimError) -> Int32 {
+        let (readEnd, writeEnd) = try makePipe()
+        opened.append(writeEnd)
+        let teeFD: Int32?
+        do throws(ShimError) {
+            teeFD = try tee.map { (p: String) throws(ShimError) -> Int32 in try openPath(p, write: true) }
+        } catch {
+            _ = close(readEnd)
+            throw error
         }
-        return fds[1]
+        if let teeFD { opened.removeAll { $0 == teeFD } } // the copier owns it
+        startThread {
+            copyLoop(readEnd) { chunk in
+                writer.append(stream: stream, chunk)
+                if let teeFD { Sys.writeAll(teeFD, Array(chunk)) }
+                return true
+            }
+            _ = close(readEnd)
+            if let teeFD { _ = close(teeFD) }
+        }
+        return writeEnd
     }
 }
 
 /// Appends `{"log":…,"stream":…,"time":…}` lines to a file, rotating it to `<path>.1`
 /// when it passes `maxBytes`. Shared by a process's stdout and stderr copiers.
-final class LogWriter: @unchecked Sendable {
+final class LogWriter {
     let path: String
     let maxBytes: Int
     private var fd: Int32
     private var size: Int
-    private let lock = NSLockLite()
+    private let lock = Lock()
 
-    init(path: String, maxBytes: Int = 16 << 20) throws {
+    init(path: String, maxBytes: Int = 16 << 20) throws(ShimError) {
         self.path = path
         self.maxBytes = maxBytes
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw BerthError.invalidArgument("cannot open log \(path): \(SystemError(errno: errno, stage: "open"))") }
+        fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ShimError(.invalidArgument, "cannot open log " + path + ": open: " + describeErrno(-fd)) }
         var st = stat()
         fstat(fd, &st)
         size = Int(st.st_size)
     }
 
-    struct Line: Encodable {
-        let log: String
-        let stream: String
-        let time: String
-    }
-
-    func append(stream: String, _ bytes: [UInt8]) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let encoded = try? encoder.encode(Line(log: String(decoding: bytes, as: UTF8.self), stream: stream, time: Timestamp.now())) else { return }
+    func append(stream: String, _ bytes: ArraySlice<UInt8>) {
+        var line = JSON.object([("log", .string(String(decoding: bytes, as: UTF8.self))), ("stream", .string(stream)),
+                                ("time", .string(timestampNow()))]).bytes
+        line.append(0x0a)
         lock.locked {
-            if size + encoded.count + 1 > maxBytes { rotate() }
-            var line = Array(encoded)
-            line.append(0x0a)
-            let n = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n > 0 { size += n }
+            if size + line.count > maxBytes { rotate() }
+            if Sys.writeAll(fd, line) { size += line.count }
         }
     }
 
     private func rotate() {
         rename(path, path + ".1")
-        close(fd)
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        _ = close(fd)
+        fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         size = 0
     }
-}
-
-/// A pthread mutex (the shim avoids Foundation's NSLock to stay small).
-final class NSLockLite: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func locked<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}
-
-/// A descriptor that several threads use and one may close: writes after the close
-/// fail instead of hitting a reused number.
-final class ClosableFD: @unchecked Sendable {
-    private let lock = NSLockLite()
-    private var fd: Int32 = -1
-
-    var value: Int32? { lock.locked { fd >= 0 ? fd : nil } }
-
-    func set(_ new: Int32) { lock.locked { fd = new } }
-
-    /// Writes all of `bytes`; false once closed or on error.
-    func write(_ bytes: [UInt8]) -> Bool {
-        lock.locked {
-            guard fd >= 0 else { return false }
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
-    }
-
-    func close() {
-        lock.locked {
-            if fd >= 0 { Glibc.close(fd) }
-            fd = -1
-        }
-    }
-}
-
-/// A listening UNIX socket at `path` (replacing a stale one), mode 0600.
-func listenUnix(_ path: String) throws -> Int32 {
-    unlink(path)
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw BerthError.internal("socket: errno \(errno)") }
-    var addr = sockaddr_un()
-    addr.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); throw BerthError.invalidArgument("socket path \(path) is too long") }
-    withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
-    let rc = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard rc == 0, chmod(path, 0o600) == 0, listen(fd, 4) == 0 else {
-        let err = errno
-        close(fd)
-        throw BerthError.internal("listen on \(path): errno \(err)")
-    }
-    return fd
 }

@@ -1,33 +1,49 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import BerthAPI
-import BerthRPC
-import BerthSystem
 import CBerthLinux
 import CBerthRuntime
-import Logging
-import NIOPosix
-#if canImport(Glibc)
-import Glibc
-#endif
+import CBerthShim
 
-/// berth-shim's three commands. `start` is run by berthd in the bundle directory with
-/// the bootstrap on stdin; it binds the socket, starts the serving shim in a new
-/// session, prints `{"address","pid"}` and exits. `serve` is that shim. `delete` cleans
-/// up after a shim that died.
+/// berth-shim's commands (proto-docs/shim.md). `start` is run by berthd with the bootstrap
+/// on stdin; it binds the socket, starts the serving shim in a new session, prints
+/// `{"address","pid"}` and exits. `serve` is that shim. `delete` cleans up after a shim
+/// that died.
 public enum Shim {
     /// The listening socket's descriptor in the serving shim.
     static let listenFD: Int32 = 3
 
-    public static func start() throws {
-        let input = readAll(fd: 0)
-        var bootstrap = try JSONDecoder().decode(ShimBootstrap.self, from: Data(input))
+    public static func main(_ arguments: [String]) -> Never {
+        switch arguments.count > 1 ? arguments[1] : "" {
+        case "start":
+            do throws(ShimError) { try start() } catch { fail(error.message) }
+        case "spare":
+            guard arguments.count > 2 else { fail("usage: berth-shim spare ADDRESS") }
+            do throws(ShimError) { try startSpare(address: arguments[2]) } catch { fail(error.message) }
+        case "serve":
+            let spareAddress = arguments.count > 3 && arguments[2] == "--spare" ? arguments[3] : nil
+            let bundle = spareAddress == nil && arguments.count > 2 ? arguments[2] : currentDirectory()
+            do throws(ShimError) { try serve(bundle: bundle, spareAddress: spareAddress) } catch { fail(error.message) }
+        case "delete":
+            do throws(ShimError) { try delete(bundle: arguments.count > 2 ? arguments[2] : currentDirectory()) } catch { fail(error.message) }
+        default:
+            fail("usage: berth-shim start | spare ADDRESS | serve BUNDLE | serve --spare ADDRESS | delete [BUNDLE]")
+        }
+        exit(0)
+    }
+
+    static func fail(_ message: String) -> Never {
+        Sys.printLine("berth-shim: " + message, to: 2)
+        exit(1)
+    }
+
+    static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        return buffer.withUnsafeMutableBufferPointer { b in getcwd(b.baseAddress, b.count).map { String(cString: $0) } ?? "." }
+    }
+
+    static func start() throws(ShimError) {
+        var bootstrap = try Bootstrap(try JSON.parse(readAll(fd: 0)))
         // Written before the serving shim starts: it reads it at once.
         bootstrap.shimPid = nil
-        try launchServer(address: bootstrap.address, ["serve", bootstrap.bundle]) {
+        try launchServer(address: bootstrap.address, ["serve", bootstrap.bundle]) { () throws(ShimError) in
             try bootstrap.write(to: bootstrap.bundle)
         }
     }
@@ -36,83 +52,77 @@ public enum Shim {
     /// `beforeSpawn`, starts `berth-shim ARGUMENTS` in a new session (detached from
     /// berthd: it survives berthd's restarts) with the socket as descriptor 3, and prints
     /// `{"address","pid"}`.
-    static func launchServer(address: String, _ arguments: [String], beforeSpawn: () throws -> Void = {}) throws {
-        try FileSystem.makeDirectory(FileSystem.parentDirectory(of: address), mode: 0o700)
+    static func launchServer(address: String, _ arguments: [String],
+                             beforeSpawn: () throws(ShimError) -> Void = { () throws(ShimError) in }) throws(ShimError) {
+        try Sys.makeDirectories(Sys.parentDirectory(address), mode: 0o700)
         let listener = try bindListener(address)
-        defer { close(listener) }
+        defer { _ = close(listener) }
         try beforeSpawn()
-        var options = SpawnOptions()
-        options.extra = [(listener, listenFD)]
-        options.newSession = true
-        let pid = try spawnProcess("/proc/self/exe", ["berth-shim"] + arguments, options)
-        print(String(decoding: try WireJSON.encode(ShimStarted(address: address, pid: pid)), as: UTF8.self))
+        let pid = try Sys.spawn("/proc/self/exe", ["berth-shim"] + arguments, extra: (listener, listenFD), newSession: true)
+        Sys.printLine(String(decoding: started(address: address, pid: pid).bytes, as: UTF8.self))
+    }
+
+    static func started(address: String, pid: Int32) -> JSON {
+        .object([("address", .string(address)), ("pid", .int(pid))])
+    }
+
+    static func bindListener(_ path: String) throws(ShimError) -> Int32 {
+        let fd = berth_shim_listen(path, 64)
+        guard fd >= 0 else { throw ShimError.system("bind shim socket " + path, errno: -fd) }
+        return fd
     }
 
     /// The shim proper: serves the task of `bundle`, or (`spareAddress`) waits to be
     /// adopted for one first (Spare.swift).
-    public static func serve(bundle: String, spareAddress: String? = nil) async throws {
+    static func serve(bundle: String, spareAddress: String?) throws(ShimError) {
+        // Before any thread exists, so that every thread inherits it: SIGCHLD is read
+        // from a signalfd on the loop (Reaper).
+        _ = berth_block_sigchld()
+        berth_shim_ignore_sigpipe()
+        // One malloc arena for the copier threads too: each arena costs private pages.
+        _ = berth_malloc_single_arena()
         _ = berth_set_child_subreaper()
-        let reaper = Reaper()
-        try await reaper.start()
-        let bootstrap: ShimBootstrap
+        let loop = try EventLoop()
+        let reaper = try Reaper(loop: loop)
+        let bootstrap: Bootstrap
         if let spareAddress {
             bootstrap = awaitAdoption(spareAddress: spareAddress)
         } else {
-            var read = try ShimBootstrap.read(from: bundle)
-            setOOMScoreAdj(read.oomScoreAdj)
+            var read = try Bootstrap.read(from: bundle)
+            Sys.setOOMScoreAdj(read.oomScoreAdj)
             // Record who serves this bundle, for a restarted berthd and for `berth-shim delete`.
             read.shimPid = getpid()
             try read.write(to: bundle)
             bootstrap = read
         }
-        var logger = Logger(label: "berth-shim")
-        logger.logLevel = .error
-        let done = AsyncStream<Void>.makeStream()
-        let service = TaskService(bootstrap: bootstrap, reaper: reaper) { done.continuation.yield() }
-        var router = Router()
-        service.register(&router)
-        let server = APIServer(options: .init(path: bootstrap.address), router: router, logger: logger)
-        try await server.start(listenFD: listenFD)
-        for await _ in done.stream { break }
-        try await Task.sleep(for: .milliseconds(50)) // let the shutdown response go out
-        await server.stop()
+        let service = TaskService(bootstrap: bootstrap, loop: loop, reaper: reaper)
+        let server = Server(listener: listenFD, loop: loop) { service.handle($0) }
+        // After task.shutdown: out once the answers are written (at most 2 s).
+        var deadline: Int64 = 0
+        loop.shouldContinue = {
+            guard service.shuttingDown else { return true }
+            let now = monotonicMilliseconds()
+            if deadline == 0 { deadline = now + 2000; loop.timeoutMs = 10 }
+            return !server.isFlushed && now < deadline
+        }
+        loop.run()
         // No unlink here: task.shutdown removed the name, which may be another shim's now.
     }
 
     /// `berth-shim delete`, run in the bundle of a shim that died: force-deletes the
     /// container through the runtime and records exit 255 when no exit was recorded.
-    public static func delete(bundle: String) throws {
-        let bootstrap = try ShimBootstrap.read(from: bundle)
-        let words: [String] = [bootstrap.runtime, "--root", bootstrap.runtimeRoot, "delete", "--force", bootstrap.id]
-        if let pid = try? spawnProcess(bootstrap.runtime, words, SpawnOptions()) { _ = waitForChild(pid) }
-        let record = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
-        if ExitRecord.read(from: bundle) == nil { try record.write(to: bundle) }
+    static func delete(bundle: String) throws(ShimError) {
+        let bootstrap = try Bootstrap.read(from: bundle)
+        let words = [bootstrap.runtime, "--root", bootstrap.runtimeRoot, "delete", "--force", bootstrap.id]
+        if let pid = try? Sys.spawn(bootstrap.runtime, words) {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && lastErrno == EINTR {}
+        }
+        let recorded = ExitRecord.read(from: bundle)
+        let record = recorded ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: timestampNow())
+        if recorded == nil { try record.write(to: bundle) }
         unlink(bootstrap.address)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(record), as: UTF8.self))
-    }
-
-    static func bindListener(_ path: String) throws -> Int32 {
-        unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError(errno: errno, stage: "socket") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); throw SystemError(errno: ENAMETOOLONG, stage: "shim socket \(path)") }
-        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
-        let previous = umask(0o177)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        umask(previous)
-        guard rc == 0, listen(fd, 64) == 0 else {
-            let err = errno
-            close(fd)
-            throw SystemError(errno: err, stage: "bind shim socket \(path)")
-        }
-        return fd
+        Sys.printLine(String(decoding: record.json.bytes, as: UTF8.self))
     }
 
     static func readAll(fd: Int32) -> [UInt8] {
@@ -120,9 +130,15 @@ public enum Shim {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            if n < 0 && lastErrno == EINTR { continue }
             if n <= 0 { return out }
-            out += chunk[0..<n]
+            out.append(contentsOf: chunk[0..<n])
         }
     }
+}
+
+func monotonicMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }

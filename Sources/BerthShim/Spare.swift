@@ -1,43 +1,24 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import BerthAPI
-import BerthSystem
-#if canImport(Glibc)
-import Glibc
-#endif
+import CBerthShim
 
-/// What the launcher prints, and a spare answers when it is adopted.
-public struct ShimStarted: Codable, Sendable, Equatable {
-    public var address: String
-    public var pid: Int32
-    public init(address: String, pid: Int32) {
-        self.address = address
-        self.pid = pid
-    }
-}
-
-/// The one call a spare shim answers (proto-docs/shim.md, "Spare shims").
-public enum SpareAPI {
-    public static let adopt = APIMethod<ShimBootstrap, ShimStarted>("shim.adopt")
-}
-
-/// A spare shim: started by berthd before any task needs it, it waits on a socket of
-/// its own for one `shim.adopt`, which names its task (the bootstrap `start` would have
+/// A spare shim: started by berthd before any task needs it, it waits on a socket of its
+/// own for one `shim.adopt`, which names its task (the bootstrap `start` would have
 /// read); it then becomes that task's shim exactly as a `start`ed one would be (socket,
-/// `bootstrap.json`, `oom_score_adj`) and serves it. Starting a shim (two executions of
-/// a static binary, ~4–5 ms here) is then off the task's create. A spare whose
-/// berthd goes away (its connection closes) before adopting exits.
+/// `bootstrap.json`, `oom_score_adj`) and serves it. A spare whose berthd goes away (its
+/// connection closes) before adopting exits.
 extension Shim {
+    /// The spare's niceness until it is adopted.
+    static let spareNice: Int32 = 19
+
+    /// Room for the task's bundle in the spare's command line.
+    static let commandLineRoom = String(repeating: " ", count: 512)
+
     /// `berth-shim spare ADDRESS`: binds ADDRESS, starts `serve --spare ADDRESS` in a new
     /// session with the socket as descriptor 3, prints `{"address","pid"}` and exits.
-    public static func startSpare(address: String) throws {
+    static func startSpare(address: String) throws(ShimError) {
         // A spare's start is never waited for: it yields the CPU to the tasks being
         // created and started meanwhile (the serving spare inherits this, and takes the
         // normal priority back when it is adopted).
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, spareNice)
+        _ = berth_shim_set_nice(spareNice)
         try launchServer(address: address, ["serve", "--spare", address, commandLineRoom])
     }
 
@@ -45,65 +26,54 @@ extension Shim {
     /// adoption, and returns the task's bootstrap once the task's socket is descriptor 3,
     /// `bootstrap.json` is written and berthd has its answer. Exits when berthd's
     /// connection closes first, or the adoption fails (berthd then starts a shim).
-    static func awaitAdoption(spareAddress: String) -> ShimBootstrap {
+    static func awaitAdoption(spareAddress: String) -> Bootstrap {
         // berthd connects as soon as the launcher has answered; a spare that nobody
         // connects to (its berthd died in between) does not wait for ever.
         var ready = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
-        while poll(&ready, 1, 10_000) < 0 && errno == EINTR {}
+        while poll(&ready, 1, 10_000) < 0 && lastErrno == EINTR {}
         guard ready.revents & Int16(POLLIN) != 0 else { unlink(spareAddress); exit(0) }
-        let connection = accept(listenFD, nil, nil)
+        let connection = berth_shim_accept(listenFD, 0)
         guard connection >= 0 else { exit(1) }
-        _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
         // The name is for that one connection: another spare may get it next.
         unlink(spareAddress)
-        close(listenFD)
-        defer { close(connection) }
+        _ = close(listenFD)
+        defer { _ = close(connection) }
         guard let request = readFrame(connection) else { exit(0) } // berthd is gone
-        // The normal priority back, for every thread (on Linux a priority is a thread's).
-        for task in (try? FileSystem.entries("/proc/self/task")) ?? [] {
-            if let tid = UInt32(task) { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, 0) }
-        }
-        let head = try? WireJSON.decode(MessageHead.self, from: request)
-        let id = head?.id
-        do {
-            guard head?.method == SpareAPI.adopt.name else {
-                throw BerthError.invalidArgument("a spare shim answers \(SpareAPI.adopt.name) only")
+        // The normal priority back, for every thread.
+        _ = berth_shim_set_nice_all_threads(0)
+        let message = try? JSON.parse(request)
+        let id = message?["id"] ?? .null
+        do throws(ShimError) {
+            guard message?["method"]?.string == "shim.adopt" else {
+                throw ShimError(.invalidArgument, "a spare shim answers shim.adopt only")
             }
-            var bootstrap = try RPCMessage.decodeParams(ShimBootstrap.self, from: request)
-            guard chdir(bootstrap.bundle) == 0 else { throw SystemError(errno: errno, stage: "chdir \(bootstrap.bundle)") }
-            try FileSystem.makeDirectory(FileSystem.parentDirectory(of: bootstrap.address), mode: 0o700)
+            var bootstrap = try Bootstrap(message?["params"] ?? .null)
+            guard chdir(bootstrap.bundle) == 0 else { throw ShimError.system("chdir " + bootstrap.bundle, errno: lastErrno) }
+            try Sys.makeDirectories(Sys.parentDirectory(bootstrap.address), mode: 0o700)
             let listener = try bindListener(bootstrap.address)
             if listener != listenFD { // descriptor 3 was the spare's listener, closed above
-                guard dup2(listener, listenFD) == listenFD else { throw SystemError(errno: errno, stage: "dup2") }
-                close(listener)
+                guard dup2(listener, listenFD) == listenFD else { throw ShimError.system("dup2", errno: lastErrno) }
+                _ = close(listener)
             }
-            setOOMScoreAdj(bootstrap.oomScoreAdj)
+            Sys.setOOMScoreAdj(bootstrap.oomScoreAdj)
             bootstrap.shimPid = getpid()
             try bootstrap.write(to: bootstrap.bundle)
             setCommandLine(["berth-shim", "serve", bootstrap.bundle])
-            writeFrame(connection, RPCMessage.response(id: id, resultJSON: try WireJSON.encode(ShimStarted(address: bootstrap.address, pid: getpid()))))
+            writeFrame(connection, .object([("id", id), ("jsonrpc", .string("2.0")),
+                                            ("result", started(address: bootstrap.address, pid: getpid()))]))
             return bootstrap
         } catch {
-            let failure = error as? BerthError ?? BerthError.internal("\(error)")
-            writeFrame(connection, RPCMessage.error(id: id, failure))
+            writeFrame(connection, Connection.errorMessage(id: id, error))
             exit(1)
         }
     }
-
-    /// The spare's niceness until it is adopted.
-    static let spareNice: Int32 = 19
-
-    /// Room for the task's bundle in the spare's command line (Shim.startSpare).
-    static let commandLineRoom = String(repeating: " ", count: 512)
 
     /// What ps shows from now on: the words written over the process's own argument
     /// area, which the spare was started with room in (no prctl: that needs
     /// CAP_SYS_RESOURCE). Left as it was when they do not fit.
     private static func setCommandLine(_ words: [String]) {
-        let argc = Int(CommandLine.argc)
-        guard argc > 0, let first = CommandLine.unsafeArgv[0], let last = CommandLine.unsafeArgv[argc - 1] else { return }
-        let start = UnsafeMutableRawPointer(first)
-        let capacity = UnsafeMutableRawPointer(last) + strlen(last) + 1 - start
+        var capacity = 0
+        guard let start = berth_shim_args_area(&capacity) else { return }
         var text: [UInt8] = []
         for word in words { text += Array(word.utf8) + [0] }
         guard text.count <= capacity else { return }
@@ -111,22 +81,32 @@ extension Shim {
         memset(start + text.count, 0, capacity - text.count)
     }
 
-    static func setOOMScoreAdj(_ adj: Int?) {
-        guard let adj else { return }
-        try? FileSystem.writeExisting("/proc/self/oom_score_adj", Array("\(adj)".utf8))
-    }
-
     /// One frame (4-byte big-endian length, then the payload), read blocking; nil at
     /// end of file or on a malformed or oversized frame.
     private static func readFrame(_ fd: Int32) -> [UInt8]? {
-        guard let header = try? FileSystem.read(fd, exactly: Frame.headerSize, what: "frame") else { return nil }
-        let length = Frame.length(header)
-        guard length > 0, length <= Frame.defaultMaxPayload else { return nil }
-        return try? FileSystem.read(fd, exactly: length, what: "frame")
+        guard let header = readExactly(fd, 4) else { return nil }
+        let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+        guard length > 0, length <= Connection.maxPayload else { return nil }
+        return readExactly(fd, length)
+    }
+
+    private static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, count - got) }
+            if n < 0 && lastErrno == EINTR { continue }
+            if n <= 0 { return nil }
+            got += n
+        }
+        return out
     }
 
     /// One frame, written blocking; a write that fails is berthd gone, and nothing to do.
-    private static func writeFrame(_ fd: Int32, _ payload: [UInt8]) {
-        try? FileSystem.writeAll(fd, Frame.header(payload.count) + payload, what: "frame")
+    private static func writeFrame(_ fd: Int32, _ message: JSON) {
+        let payload = message.bytes
+        let n = payload.count
+        Sys.writeAll(fd, [UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16),
+                          UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)] + payload)
     }
 }

@@ -1,29 +1,86 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CBerthShim
 
-/// Runs `body` on a new detached thread (off Swift's cooperative pool).
-public func startThread(_ body: @escaping () -> Void) {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    pthread_attr_setstacksize(&attributes, 256 << 10)
-    pthread_create(&thread, &attributes, { raw in
-        let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
-        box.body()
-        return nil
-    }, box)
-    pthread_attr_destroy(&attributes)
+/// Blocking copies (a FIFO nobody writes yet, a pipe into a log, a pty) run on threads of
+/// their own, so the loop never waits for them. Each takes ~8 KiB of touched stack.
+private final class ThreadBody {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
 }
 
-/// Runs blocking work on a thread of its own and returns its result: off Swift's
-/// cooperative pool in berthd, off the shim's one I/O thread (where its tasks run) in
-/// the shim, for calls that may wait on a pipe, a pty or a console.
-public func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        startThread { continuation.resume(with: Result { try work() }) }
+func startThread(_ body: @escaping () -> Void) {
+    let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    let rc = berth_shim_thread({ context in
+        Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+    }, context)
+    if rc != 0 { Unmanaged<ThreadBody>.fromOpaque(context).release() }
+}
+
+/// A pthread mutex.
+final class Lock {
+    private let mutex = berth_shim_mutex_new()
+
+    func locked<T>(_ body: () -> T) -> T {
+        berth_shim_mutex_lock(mutex)
+        defer { berth_shim_mutex_unlock(mutex) }
+        return body()
+    }
+}
+
+/// A descriptor that a copier thread writes and the loop may close. The lock is never
+/// held across a write, which can block (a pipe or pty nobody reads): a close during a
+/// write is done by the writer when its write returns, so the number is never reused
+/// under it and the loop never waits.
+final class ClosableFD {
+    private let lock = Lock()
+    private var fd: Int32 = -1
+    private var writing = false
+    private var closeRequested = false
+
+    var value: Int32? { lock.locked { fd >= 0 && !closeRequested ? fd : nil } }
+
+    func set(_ new: Int32) { lock.locked { fd = new } }
+
+    /// Writes all of `bytes`; false once closed or on error.
+    func write(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let target: Int32 = lock.locked {
+            guard fd >= 0, !closeRequested, !writing else { return -1 }
+            writing = true
+            return fd
+        }
+        guard target >= 0 else { return false }
+        let written = Sys.writeAll(target, Array(bytes))
+        return lock.locked {
+            writing = false
+            guard !closeRequested else {
+                _ = CBerthShim.close(fd)
+                fd = -1
+                return false
+            }
+            return written
+        }
+    }
+
+    func close() {
+        lock.locked {
+            guard fd >= 0 else { return }
+            if writing {
+                closeRequested = true
+            } else {
+                _ = CBerthShim.close(fd)
+                fd = -1
+            }
+        }
+    }
+}
+
+/// Copies `from` until end of file (or an error), passing each chunk to `sink`, which
+/// returns false to stop.
+func copyLoop(_ from: Int32, bufferSize: Int = 32768, _ sink: (ArraySlice<UInt8>) -> Bool) {
+    var buffer = [UInt8](repeating: 0, count: bufferSize)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(from, $0.baseAddress, $0.count) }
+        if n < 0 && lastErrno == EINTR { continue }
+        if n <= 0 { return }
+        if !sink(buffer[0..<n]) { return }
     }
 }

@@ -1,6 +1,5 @@
 import BerthAPI
 import BerthOCI
-import BerthShim
 import Foundation
 import Testing
 

@@ -1,5 +1,4 @@
 import BerthAPI
-import BerthShim
 import Foundation
 import Testing
 #if canImport(Glibc)

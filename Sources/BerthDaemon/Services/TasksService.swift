@@ -7,7 +7,6 @@ import BerthAPI
 import BerthMetadata
 import BerthOCI
 import BerthRPC
-import BerthShim
 import BerthSnapshots
 import BerthSystem
 #if canImport(Glibc)
@@ -86,12 +85,16 @@ struct TasksService: Sendable {
             return Empty()
         }
         router.register(API.tasksMetrics) { params, _ in
-            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
-            return TaskMetricsResponse(id: params.containerID, metrics: try await shim.client.call(ShimAPI.stats, ShimProcessRequest()).stats)
+            // berthd reads the cgroup itself (BerthCgroups): the shim stays small.
+            let cgroup = try shims.cgroup(of: try shims.handle(params.namespace ?? "default", params.containerID))
+            return TaskMetricsResponse(id: params.containerID, metrics: try AnyJSON(encoding: try cgroup.stats()))
         }
         router.register(API.tasksUpdate) { params, _ in
             let shim = try shims.handle(params.namespace ?? "default", params.containerID)
-            try await shim.client.call(ShimAPI.update, ShimUpdateRequest(resources: params.resources))
+            guard try await shim.client.call(ShimAPI.state, ShimProcessRequest()).status != "stopped" else {
+                throw BerthError.failedPrecondition("task \(params.containerID) is not running")
+            }
+            try shims.cgroup(of: shim).apply(params.resources)
             return Empty()
         }
         router.register(API.tasksCloseIO) { params, _ in

@@ -1,5 +1,4 @@
 import BerthAPI
-import BerthShim
 import Foundation
 import Synchronization
 #if canImport(Glibc)

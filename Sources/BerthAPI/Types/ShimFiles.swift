@@ -62,6 +62,21 @@ public struct ShimBootstrap: Codable, Sendable, Equatable {
     }
 }
 
+/// What `berth-shim start` and `spare` print, and what a spare answers when it is adopted.
+public struct ShimStarted: Codable, Sendable, Equatable {
+    public var address: String
+    public var pid: Int32
+    public init(address: String, pid: Int32) {
+        self.address = address
+        self.pid = pid
+    }
+}
+
+/// The one call a spare shim answers (proto-docs/shim.md, "Spare shims").
+public enum SpareAPI {
+    public static let adopt = APIMethod<ShimBootstrap, ShimStarted>("shim.adopt")
+}
+
 /// The exit status a shim records the moment it reaps a task's init (`<bundle>/exit.json`,
 /// written to a temporary file and renamed: it outlives the shim and berthd, not the host,
 /// like the container it reports on).
@@ -82,32 +97,11 @@ public struct ExitRecord: Codable, Sendable, Equatable {
         try FileSystem.writeAtomically(bundle + "/" + Self.fileName, try encoded(), mode: 0o600)
     }
 
-    /// The file's bytes.
-    /// Written by hand, in JSONEncoder's sorted-keys form: the record is written once,
-    /// at the exit, and JSONEncoder's first use there cost time on the exit path and
-    /// the shim memory to keep warm. `exitedAt` is an RFC 3339 time (nothing to escape).
+    /// The file's bytes (sorted keys, as berth-shim writes it).
     public func encoded() throws -> [UInt8] {
-        guard !exitedAt.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return Array(try encoder.encode(self))
-        }
-        return Array(#"{"exitStatus":\#(exitStatus),"exitedAt":"\#(exitedAt)","pid":\#(pid)}"#.utf8)
-    }
-
-    /// exit.json's temporary file, made with the task so that recording the exit is a
-    /// write and a rename: creating the file then cost ~0.15 ms of the exit path here.
-    public final class Prepared: Sendable {
-        let file: FileSystem.PreparedFile
-
-        public init(bundle: String) throws {
-            file = try FileSystem.PreparedFile(bundle + "/" + ExitRecord.fileName, mode: 0o600)
-        }
-
-        /// Writes `record` and renames it into place, atomically. Use once.
-        public func commit(_ record: ExitRecord) throws {
-            try file.commit(try record.encoded())
-        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(self))
     }
 
     public static func read(from bundle: String) -> ExitRecord? {

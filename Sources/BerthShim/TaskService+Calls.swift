@@ -1,0 +1,203 @@
+import CBerthRuntime
+import CBerthShim
+
+/// kill, delete, wait, exec, pids, pause and resume; the OOM watch.
+extension TaskService {
+    func kill(_ params: JSON, _ reply: Reply) throws(ShimError) {
+        guard let signal = params["signal"]?.int, let signal32 = Int32(exactly: signal) else {
+            throw ShimError.invalidParams("signal is required (an integer)")
+        }
+        let all = params["all"]?.bool ?? false
+        if let value = params["execID"], !value.isNull {
+            guard let execID = value.string else { throw ShimError.invalidParams("execID must be a string") }
+            guard let p = execs[execID], p.status == "running" else { throw ShimError(.notFound, "exec " + execID + " is not running") }
+            guard CBerthShim.kill(p.pid, signal32) == 0 else {
+                throw ShimError.system("kill exec " + execID, errno: lastErrno, kind: .failedPrecondition)
+            }
+            return reply.ok(.emptyObject)
+        }
+        let p = try process(nil)
+        guard p.status != "stopped" else { throw ShimError(.notFound, "task " + id + " is not running") }
+        // The init is the shim's own (sub)child, reaped only here: until its exit is
+        // recorded its pid cannot be reused, so a pidfd signal needs no runtime process.
+        if !all, p.status == "running" || p.status == "paused" {
+            let pidfd = berth_pidfd_open(p.pid)
+            if pidfd >= 0 {
+                defer { _ = close(pidfd) }
+                if berth_pidfd_send_signal(pidfd, signal32) == 0 { return reply.ok(.emptyObject) }
+            }
+        }
+        runner.run(["kill"] + (all ? ["--all"] : []) + [id, String(signal)]) { error in
+            if let error { reply.fail(error) } else { reply.ok(.emptyObject) }
+        }
+    }
+
+    func delete(_ execID: String?, _ reply: Reply) throws(ShimError) {
+        if let execID {
+            let p = try process(execID)
+            guard p.status == "stopped" else { throw ShimError(.failedPrecondition, "exec " + execID + " is " + p.status) }
+            execs[execID] = nil
+            return reply.ok((p.exit ?? ExitRecord(pid: p.pid, exitStatus: 255, exitedAt: timestampNow())).response)
+        }
+        let p = try process(nil)
+        guard p.status == "stopped" || p.status == "created" else {
+            throw ShimError(.failedPrecondition, "task " + id + " is " + p.status + ": kill it before deleting")
+        }
+        runner.run(["delete", "--force", id]) { [self] error in
+            if let error { return reply.fail(error) }
+            let complete = { [self] (record: ExitRecord) in
+                initProcess = nil
+                events.publish("/tasks/delete", eventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus,
+                                                             exitedAt: record.exitedAt))
+                reply.ok(ExitRecord(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt).response)
+            }
+            // A created task that never ran is stopped by the delete: wait for its exit record.
+            if let exit = initProcess?.exit {
+                complete(exit)
+            } else if initProcess != nil {
+                initProcess?.waiters.append(complete)
+            } else {
+                complete(ExitRecord(pid: p.pid, exitStatus: 255, exitedAt: timestampNow()))
+            }
+        }
+    }
+
+    func wait(_ execID: String?, _ reply: Reply) throws(ShimError) {
+        let p = try process(execID)
+        if let exit = p.exit { return reply.ok(exit.response) }
+        let waiter = { (record: ExitRecord) in reply.ok(record.response) }
+        if let execID { execs[execID]?.waiters.append(waiter) } else { initProcess?.waiters.append(waiter) }
+    }
+
+    func pids(_ reply: Reply) {
+        let path = bootstrap.bundle + "/pids.json"
+        let fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return reply.fail(ShimError.system("open " + path, errno: -fd)) }
+        runner.run(["ps", "--format", "json", id], stdout: fd) { error in
+            _ = close(fd)
+            defer { unlink(path) }
+            if let error { return reply.fail(error) }
+            do throws(ShimError) {
+                guard let list = try JSON.parse(try Sys.readFile(path, limit: 16 << 20)).array else {
+                    throw ShimError(.internal, "the runtime's ps printed no list")
+                }
+                reply.ok(.object([("pids", .array(list.filter { $0.int != nil }))]))
+            } catch {
+                reply.fail(error)
+            }
+        }
+    }
+
+    func pauseResume(pause: Bool, _ reply: Reply) {
+        runner.run([pause ? "pause" : "resume", id]) { [self] error in
+            if let error { return reply.fail(error) }
+            initProcess?.status = pause ? "paused" : "running"
+            events.publish(pause ? "/tasks/paused" : "/tasks/resumed", eventPayload(containerID: id))
+            reply.ok(.emptyObject)
+        }
+    }
+
+    func exec(_ params: JSON, _ reply: Reply) throws(ShimError) {
+        guard let execID = params["execID"]?.string else { throw ShimError.invalidParams("execID is required (a string)") }
+        guard let process = params["process"], process.isObject else { throw ShimError.invalidParams("process is required (an object)") }
+        guard process["cwd"]?.string != nil else { throw ShimError.invalidParams("process.cwd is required (a string)") }
+        guard let user = process["user"], user["uid"]?.int != nil, user["gid"]?.int != nil else {
+            throw ShimError.invalidParams("process.user is required (an object with uid and gid)")
+        }
+        let stdio = try Stdio(params["stdio"])
+        try validateIdentifier(execID, what: "exec id")
+        guard initProcess?.status == "running" else { throw ShimError(.failedPrecondition, "task " + id + " is not running") }
+        if execs[execID] != nil { throw ShimError(.alreadyExists, "exec " + execID + " already exists") }
+        execs[execID] = Process(status: "creating")
+        let processFile = bootstrap.bundle + "/exec-" + execID + ".json"
+        let pidFile = bootstrap.bundle + "/exec-" + execID + ".pid"
+        let io: ProcessIO
+        do throws(ShimError) {
+            try Sys.writeAtomically(processFile, process.bytes)
+            events.publish("/tasks/exec-added", eventPayload(containerID: id, execID: execID))
+            io = try ProcessIO(stdio, consoleSocketPath: bootstrap.bundle + "/console-" + execID + ".sock")
+        } catch {
+            unlink(processFile)
+            execs[execID] = nil
+            throw error
+        }
+        let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
+        runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile] + console + [id],
+                   stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr) { [self] error in
+            unlink(processFile)
+            io.closeChildEnds()
+            let pid: Int32
+            do throws(ShimError) {
+                if let error { throw error }
+                try io.attachConsole()
+                pid = try Sys.readNumber(pidFile)
+            } catch {
+                execs[execID] = nil
+                return reply.fail(error)
+            }
+            unlink(pidFile)
+            execs[execID] = Process(pid: pid, status: "running", io: io)
+            events.publish("/tasks/exec-started", eventPayload(containerID: id, execID: execID, pid: pid))
+            watch(pid: pid, execID: execID)
+            reply.ok(.emptyObject)
+        }
+    }
+
+    // MARK: OOM
+
+    /// Publishes /tasks/oom each time the kernel OOM-kills in the task's cgroup, until
+    /// the init exits. The notification descriptor is read on the loop: no polling.
+    func watchOOM() {
+        let path = (try? cgroupsPath(bundle: bootstrap.bundle)) ?? nil
+        guard let memory = MemoryCgroup(cgroupsPath: path ?? "/berth-runtime/" + id), let fd = memory.eventDescriptor() else { return }
+        memoryCgroup = memory
+        oomKillsSeen = memory.oomKillCount() ?? 0
+        oomDescriptor = fd
+        loop.watch(fd) { _ in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+            self.checkOOM()
+        }
+    }
+
+    func stopWatchingOOM() {
+        guard oomDescriptor >= 0 else { return }
+        loop.unwatch(oomDescriptor)
+        _ = close(oomDescriptor)
+        oomDescriptor = -1
+    }
+
+    /// Publishes /tasks/oom when the cgroup's OOM-kill counter has grown since last seen.
+    func checkOOM() {
+        guard let now = memoryCgroup?.oomKillCount(), now > oomKillsSeen else { return }
+        oomKillsSeen = now
+        events.publish("/tasks/oom", eventPayload(containerID: id))
+    }
+}
+
+/// The identifier rule of berthd (BerthAPI's Identifier): 1–76 characters of letters,
+/// digits and `.`, `_`, `-`, starting and ending with a letter or digit, no two
+/// separators in a row.
+func validateIdentifier(_ value: String, what: String) throws(ShimError) {
+    if value.isEmpty { throw ShimError(.invalidArgument, what + " must not be empty") }
+    if value.utf8.count > 76 {
+        throw ShimError(.invalidArgument, what + " is \(value.utf8.count) characters; at most 76 are allowed")
+    }
+    var previousWasSeparator = true
+    for byte in value.utf8 {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            previousWasSeparator = false
+        case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            if previousWasSeparator { throw invalidIdentifier(value, what) }
+            previousWasSeparator = true
+        default:
+            throw invalidIdentifier(value, what)
+        }
+    }
+    if previousWasSeparator { throw invalidIdentifier(value, what) }
+}
+
+private func invalidIdentifier(_ value: String, _ what: String) -> ShimError {
+    ShimError(.invalidArgument, what + " \"" + value + "\" is invalid: use letters and digits, joined by single '.', '_' or '-'")
+}
