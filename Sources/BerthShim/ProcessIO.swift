@@ -45,9 +45,14 @@ final class ProcessIO {
     let consoleSocketPath: String?
     private var consoleListener: Int32 = -1
     private let master = ClosableFD()
+    private let loop: EventLoop
+    /// Output copiers still running, and who waits for them all to finish (loop only).
+    private var outputCopiers = 0
+    private var drainWaiters: [() -> Void] = []
 
-    init(_ stdio: Stdio, consoleSocketPath: String) throws(ShimError) {
+    init(_ stdio: Stdio, consoleSocketPath: String, loop: EventLoop) throws(ShimError) {
         self.stdio = stdio
+        self.loop = loop
         self.consoleSocketPath = stdio.terminal ? consoleSocketPath : nil
         if stdio.terminal {
             let fd = berth_shim_listen(consoleSocketPath, 4)
@@ -88,7 +93,7 @@ final class ProcessIO {
         let out = try stdio.stdout.map { (p: String) throws(ShimError) -> Int32 in try openPath(p, write: true) }
         if let out { opened.removeAll { $0 == out } }
         let master = master
-        startThread {
+        startOutputCopier {
             copyLoop(fd) { chunk in // ends with EIO once every slave fd is closed
                 writer?.append(stream: "stdout", chunk)
                 if let out { Sys.writeAll(out, Array(chunk)) }
@@ -105,6 +110,39 @@ final class ProcessIO {
                 _ = close(fifo)
             }
         }
+    }
+
+    /// A thread copying the process's output; `whenOutputDrained` waits for it.
+    private func startOutputCopier(_ body: @escaping () -> Void) {
+        outputCopiers += 1
+        let loop = loop
+        startThread {
+            body()
+            loop.post { self.outputCopierFinished() }
+        }
+    }
+
+    private func outputCopierFinished() {
+        outputCopiers -= 1
+        guard outputCopiers == 0 else { return }
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter() }
+    }
+
+    /// Calls `done` on the loop once every byte the process wrote is in the log and the
+    /// stdout/stderr files (its copiers saw end of file), or after `timeoutMs` (a process
+    /// that escaped the container may hold the pipe open).
+    func whenOutputDrained(timeoutMs: Int64, _ done: @escaping () -> Void) {
+        guard outputCopiers > 0 else { return done() }
+        let once = OnceFlag()
+        let fire = {
+            if once.fired { return }
+            once.fired = true
+            done()
+        }
+        drainWaiters.append(fire)
+        loop.after(milliseconds: timeoutMs, fire)
     }
 
     /// Resizes the terminal.
@@ -177,7 +215,7 @@ final class ProcessIO {
             throw error
         }
         if let teeFD { opened.removeAll { $0 == teeFD } } // the copier owns it
-        startThread {
+        startOutputCopier {
             copyLoop(readEnd) { chunk in
                 writer.append(stream: stream, chunk)
                 if let teeFD { Sys.writeAll(teeFD, Array(chunk)) }
@@ -225,4 +263,9 @@ final class LogWriter {
         fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         size = 0
     }
+}
+
+/// Whether something happened already (a callback that must run once).
+final class OnceFlag {
+    var fired = false
 }

@@ -45,11 +45,16 @@ extension TaskService {
         }
         runner.run(["delete", "--force", id]) { [self] error in
             if let error { return reply.fail(error) }
+            // As containerd's shim: once delete answers, the output is all in the log and
+            // the FIFOs (the copiers saw end of file; 2 s at most).
             let complete = { [self] (record: ExitRecord) in
-                initProcess = nil
-                events.publish("/tasks/delete", eventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus,
-                                                             exitedAt: record.exitedAt))
-                reply.ok(ExitRecord(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt).response)
+                let finish = { [self] in
+                    initProcess = nil
+                    events.publish("/tasks/delete", eventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus,
+                                                                 exitedAt: record.exitedAt))
+                    reply.ok(ExitRecord(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt).response)
+                }
+                if let io = p.io { io.whenOutputDrained(timeoutMs: 2000, finish) } else { finish() }
             }
             // A created task that never ran is stopped by the delete: wait for its exit record.
             if let exit = initProcess?.exit {
@@ -115,7 +120,7 @@ extension TaskService {
         do throws(ShimError) {
             try Sys.writeAtomically(processFile, process.bytes)
             events.publish("/tasks/exec-added", eventPayload(containerID: id, execID: execID))
-            io = try ProcessIO(stdio, consoleSocketPath: bootstrap.bundle + "/console-" + execID + ".sock")
+            io = try ProcessIO(stdio, consoleSocketPath: bootstrap.bundle + "/console-" + execID + ".sock", loop: loop)
         } catch {
             unlink(processFile)
             execs[execID] = nil

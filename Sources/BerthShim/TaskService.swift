@@ -113,7 +113,7 @@ final class TaskService {
         let pidFile = bundle + "/init.pid"
         let io: ProcessIO
         do throws(ShimError) {
-            io = try ProcessIO(stdio, consoleSocketPath: bundle + "/console.sock")
+            io = try ProcessIO(stdio, consoleSocketPath: bundle + "/console.sock", loop: loop)
         } catch {
             initProcess = nil
             throw error

@@ -31,6 +31,31 @@ extension ShimTests {
             }
         }
 
+        @Test("invalid UTF-8 and nesting past 64 levels are parse errors; escapes in strings are decoded")
+        func jsonEdges() async throws {
+            try await withShim(["true"]) { shim in
+                let raw = try RawSocket(shim.address)
+                raw.send([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]) // {"\xff\xfe":1}
+                #expect(raw.receive()?.errorCode == ProtocolErrorCode.parseError)
+                raw.send(String(repeating: "[", count: 65) + String(repeating: "]", count: 65))
+                #expect(raw.receive()?.errorCode == ProtocolErrorCode.parseError)
+                raw.send(#"{"jsonrpc":"2.0","id":3,"method":"task.connect","params":{}} x"#)
+                #expect(raw.receive()?.errorCode == ProtocolErrorCode.parseError)
+                // A log path written with \u escapes (one a surrogate pair) and escaped
+                // quotes: the file the shim creates has the decoded name.
+                let name = "l\u{f6}g \"\u{1F600}\".log"
+                let escaped = #"l\u00f6g \"\ud83d\ude00\".log"#
+                let path = shim.directory + "/" + name
+                raw.send(#"{"jsonrpc":"2.0","id":4,"method":"task.create","params":{"stdio":{"logPath":"\#(shim.directory)/\#(escaped)"}}}"#)
+                let created = raw.receive()
+                #expect((created?["result"] as? [String: Any])?["pid"] != nil, "create: \(String(describing: created))")
+                #expect(FileManager.default.fileExists(atPath: path), "no log file named \(name)")
+                // The connection still serves.
+                raw.send(#"{"jsonrpc":"2.0","id":5,"method":"task.connect","params":{}}"#)
+                #expect((raw.receive()?["result"] as? [String: Any])?["shimPid"] as? Int == shim.shimPid.map(Int.init))
+            }
+        }
+
         @Test("malformed frames get an error, and other connections are unaffected")
         func malformedFrames() async throws {
             try await withShim(["true"]) { shim in

@@ -36,6 +36,37 @@ extension ShimTests {
             }
         }
 
+        @Test("output still in the pipes at the exit is all in the log once delete answers (a slow stdout reader)")
+        func outputIsDrainedByDelete() async throws {
+            try await withShim(["sh", "-c", "yes 0123456789abcdef | head -c 2000000; echo"]) { shim in
+                let client = try await shim.connect()
+                let log = shim.directory + "/c.log"
+                let fifo = try Fifo(shim.directory + "/out", side: .reader)
+                try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio(stdout: fifo.path, logPath: log)))
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                // The FIFO is read at ~1.6 MB/s: the copier, which writes the log and then
+                // the FIFO, is still ~100 KB behind when the container exits.
+                let reader = Task {
+                    var total = 0
+                    var chunk = [UInt8](repeating: 0, count: 8192)
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while total < 2_000_001 && ContinuousClock.now < deadline {
+                        let n = chunk.withUnsafeMutableBytes { read(fifo.fd, $0.baseAddress, $0.count) }
+                        if n > 0 { total += n }
+                        try? await Task.sleep(for: .milliseconds(5))
+                    }
+                    return total
+                }
+                #expect(try await client.call(ShimAPI.wait, ShimProcessRequest()).exitStatus == 0)
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+                // Read at once: nothing may still be on its way into the log.
+                let stdout = logText(log, stream: "stdout")
+                #expect(stdout.utf8.count == 2_000_001, "stdout in the log when delete answered: \(stdout.utf8.count) bytes")
+                #expect(stdout.hasPrefix("0123456789abcdef\n0123456789abcdef\n"))
+                #expect(await reader.value == 2_000_001)
+            }
+        }
+
         @Test("FIFO stdout and stderr: output arrives, and EOF once the container exits")
         func fifos() async throws {
             try await withShim(Self.script) { shim in
