@@ -58,8 +58,19 @@ public enum Shim {
         let listener = try bindListener(address)
         defer { _ = close(listener) }
         try beforeSpawn()
-        let pid = try Sys.spawn("/proc/self/exe", ["berth-shim"] + arguments, extra: (listener, listenFD), newSession: true)
+        let pid = try Sys.spawn(ownPath(), ["berth-shim"] + arguments, extra: (listener, listenFD), newSession: true)
         Sys.printLine(String(decoding: started(address: address, pid: pid).bytes, as: UTF8.self))
+    }
+
+    /// This binary's path, so that the serving shim's name (`comm`: ps, top, pgrep) is
+    /// `berth-shim`, not the `exe` of `/proc/self/exe`; that link when the binary was
+    /// replaced or removed since it started.
+    static func ownPath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBufferPointer { readlink("/proc/self/exe", $0.baseAddress!, $0.count - 1) }
+        guard n > 0 else { return "/proc/self/exe" }
+        let path = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return path.hasSuffix(" (deleted)") ? "/proc/self/exe" : path
     }
 
     static func started(address: String, pid: Int32) -> JSON {

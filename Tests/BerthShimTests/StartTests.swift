@@ -12,6 +12,9 @@ extension ShimTests {
             try await withShim(["true"]) { shim in
                 let pid = try #require(shim.shimPid)
                 #expect(Procfs.commandLine(pid).hasPrefix("berth-shim serve"), "cmdline of \(pid): \(Procfs.commandLine(pid).debugDescription)")
+                // What ps and top show: the binary's name, not "exe" (/proc/self/exe).
+                let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+                #expect(comm == "berth-shim\n", "comm of \(pid): \(comm.debugDescription)")
                 // The launcher writes bootstrap.json before the shim starts; the shim
                 // adds its own pid as it comes up.
                 #expect(await eventually { (try? ShimBootstrap.read(from: shim.bundle))?.shimPid == pid },
