@@ -74,8 +74,12 @@ final class Connection {
         while !isClosed {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n > 0 {
-                input.append(contentsOf: chunk[0..<n])
-                processFrames()
+                // After a refused frame the connection only flushes its error and closes:
+                // what the peer still sends is dropped, not kept.
+                if !closeAfterFlush {
+                    input.append(contentsOf: chunk[0..<n])
+                    processFrames()
+                }
                 continue
             }
             if n < 0 && lastErrno == EINTR { continue }
@@ -212,9 +216,17 @@ final class Server {
         loop.watch(listener) { _ in self.acceptAll() }
     }
 
+
     private func acceptAll() {
         while true {
             let fd = berth_shim_accept(listener, 1)
+            if fd == -EMFILE || fd == -ENFILE {
+                // Out of descriptors: the pending connection stays readable, so stop
+                // watching for 100 ms rather than spin.
+                loop.unwatch(listener)
+                loop.after(milliseconds: 100) { self.loop.watch(self.listener) { _ in self.acceptAll() } }
+                return
+            }
             if fd < 0 { return }
             let connection = Connection(fd: fd, loop: loop, dispatch: dispatch)
             let key = ObjectIdentifier(connection)

@@ -50,6 +50,11 @@ final class ProcessIO {
     private var outputCopiers = 0
     private var drainWaiters: [() -> Void] = []
 
+    deinit {
+        closeChildEnds()
+        if consoleListener >= 0 { _ = close(consoleListener) }
+    }
+
     init(_ stdio: Stdio, consoleSocketPath: String, loop: EventLoop) throws(ShimError) {
         self.stdio = stdio
         self.loop = loop
@@ -76,14 +81,34 @@ final class ProcessIO {
         }
     }
 
-    /// With a terminal: takes the pty master the runtime sent, copies it to stdout (or
-    /// the log) and stdin into it. Call after the runtime's create/exec returned.
-    func attachConsole() throws(ShimError) {
-        guard consoleSocketPath != nil else { return }
-        defer { _ = close(consoleListener); consoleListener = -1 }
-        var pfd = pollfd(fd: consoleListener, events: Int16(POLLIN), revents: 0)
-        guard poll(&pfd, 1, 5000) == 1 else { throw ShimError(.internal, "the runtime sent no terminal within 5 s") }
-        let connection = berth_shim_accept(consoleListener, 0)
+    /// With a terminal: takes the pty master the runtime sent (watched on the loop, 5 s at
+    /// most), copies it to stdout (or the log) and stdin into it, then calls `done` on the
+    /// loop. At once without a terminal. Call after the runtime's create/exec returned.
+    func attachConsole(_ done: @escaping (ShimError?) -> Void) {
+        guard consoleSocketPath != nil, consoleListener >= 0 else { return done(nil) }
+        let listener = consoleListener
+        let once = OnceFlag()
+        let finish = { [self] (error: ShimError?) in
+            if once.fired { return }
+            once.fired = true
+            loop.unwatch(listener)
+            _ = close(listener)
+            consoleListener = -1
+            done(error)
+        }
+        loop.watch(listener) { [self] _ in
+            do throws(ShimError) {
+                try takeConsole(listener)
+                finish(nil)
+            } catch {
+                finish(error)
+            }
+        }
+        loop.after(milliseconds: 5000) { finish(ShimError(.internal, "the runtime sent no terminal within 5 s")) }
+    }
+
+    private func takeConsole(_ listener: Int32) throws(ShimError) {
+        let connection = berth_shim_accept(listener, 0)
         guard connection >= 0 else { throw ShimError.system("accept console socket", errno: -connection) }
         defer { _ = close(connection) }
         let fd = berth_recv_fd(connection)
@@ -110,6 +135,20 @@ final class ProcessIO {
                 _ = close(fifo)
             }
         }
+    }
+
+    /// After a failed create or exec: lets go of what was made for the process (the
+    /// console socket, a pty master, the stdin pipe; the copiers then see end of file).
+    func abandon() {
+        closeChildEnds()
+        if consoleListener >= 0 {
+            loop.unwatch(consoleListener)
+            _ = close(consoleListener)
+            consoleListener = -1
+        }
+        if let path = consoleSocketPath { unlink(path) }
+        master.close()
+        stdinPipe.close()
     }
 
     /// A thread copying the process's output; `whenOutputDrained` waits for it.
@@ -240,11 +279,18 @@ final class LogWriter {
     init(path: String, maxBytes: Int = 16 << 20) throws(ShimError) {
         self.path = path
         self.maxBytes = maxBytes
-        fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        // O_NONBLOCK: a FIFO named as the log, with no reader, fails (ENXIO) instead of
+        // blocking the loop; writes block again once it is open.
+        fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0o600)
         guard fd >= 0 else { throw ShimError(.invalidArgument, "cannot open log " + path + ": open: " + describeErrno(-fd)) }
+        _ = berth_shim_set_blocking(fd)
         var st = stat()
         fstat(fd, &st)
         size = Int(st.st_size)
+    }
+
+    deinit {
+        if fd >= 0 { _ = close(fd) }
     }
 
     func append(stream: String, _ bytes: ArraySlice<UInt8>) {
@@ -258,9 +304,12 @@ final class LogWriter {
     }
 
     private func rotate() {
+        let next = berth_shim_open(path + ".new", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o600)
+        guard next >= 0 else { return } // keep writing the current file
         rename(path, path + ".1")
+        rename(path + ".new", path)
         _ = close(fd)
-        fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        fd = next
         size = 0
     }
 }

@@ -41,6 +41,12 @@ final class Reaper {
         }
     }
 
+    /// Forgets an unclaimed status of `pid`: a process the shim has just started (on the
+    /// loop, so not reaped yet) reuses the pid of an orphan reaped long ago.
+    func forgetStale(_ pid: Int32) {
+        if unclaimed.removeValue(forKey: pid) != nil { order.removeAll { $0 == pid } }
+    }
+
     /// Calls `handler` with `pid`'s raw wait status when it exits, or at once when it has
     /// been reaped already. One handler per pid; it claims the status.
     func onExit(of pid: Int32, _ handler: @escaping (Int32) -> Void) {

@@ -24,6 +24,7 @@ struct RuntimeRunner {
         }
         let logPath = logPath
         let name = runtime.split(separator: "/").last.map { String($0) } ?? runtime
+        reaper.forgetStale(pid)
         reaper.onExit(of: pid) { status in
             guard status != 0 else { return done(nil) }
             let message = RuntimeRunner.lastError(logPath) ?? "exited with status \(exitCode(fromWaitStatus: status))"

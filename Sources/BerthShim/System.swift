@@ -48,12 +48,15 @@ enum Sys {
         }
     }
 
-    /// `mkdir -p` with `mode` for what it creates.
+    /// `mkdir -p`: `mode` for the last directory, 0755 for those it creates on the way.
     static func makeDirectories(_ path: String, mode: UInt32) throws(ShimError) {
         var current = ""
-        for part in path.split(separator: "/") {
+        let parts = path.split(separator: "/")
+        for (i, part) in parts.enumerated() {
             current += "/" + String(part)
-            if mkdir(current, mode) != 0 && lastErrno != EEXIST { throw ShimError.system("mkdir " + current, errno: lastErrno) }
+            if mkdir(current, i == parts.count - 1 ? mode : 0o755) != 0 && lastErrno != EEXIST {
+                throw ShimError.system("mkdir " + current, errno: lastErrno)
+            }
         }
     }
 

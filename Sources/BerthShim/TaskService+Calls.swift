@@ -43,13 +43,19 @@ extension TaskService {
         guard p.status == "stopped" || p.status == "created" else {
             throw ShimError(.failedPrecondition, "task " + id + " is " + p.status + ": kill it before deleting")
         }
+        guard !deletingInit else { throw ShimError(.failedPrecondition, "task " + id + " is being deleted") }
+        deletingInit = true
         runner.run(["delete", "--force", id]) { [self] error in
-            if let error { return reply.fail(error) }
+            if let error {
+                deletingInit = false
+                return reply.fail(error)
+            }
             // As containerd's shim: once delete answers, the output is all in the log and
             // the FIFOs (the copiers saw end of file; 2 s at most).
             let complete = { [self] (record: ExitRecord) in
                 let finish = { [self] in
                     initProcess = nil
+                    deletingInit = false
                     events.publish("/tasks/delete", eventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus,
                                                                  exitedAt: record.exitedAt))
                     reply.ok(ExitRecord(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt).response)
@@ -96,7 +102,10 @@ extension TaskService {
     func pauseResume(pause: Bool, _ reply: Reply) {
         runner.run([pause ? "pause" : "resume", id]) { [self] error in
             if let error { return reply.fail(error) }
-            initProcess?.status = pause ? "paused" : "running"
+            // An init that died meanwhile (a kill, then the thaw) stays stopped.
+            if initProcess?.status == "running" || initProcess?.status == "paused" {
+                initProcess?.status = pause ? "paused" : "running"
+            }
             events.publish(pause ? "/tasks/paused" : "/tasks/resumed", eventPayload(containerID: id))
             reply.ok(.emptyObject)
         }
@@ -130,22 +139,26 @@ extension TaskService {
         runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile] + console + [id],
                    stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr) { [self] error in
             unlink(processFile)
-            io.closeChildEnds()
-            let pid: Int32
-            do throws(ShimError) {
-                if let error { throw error }
-                try io.attachConsole()
-                pid = try Sys.readNumber(pidFile)
-            } catch {
-                execs[execID] = nil
-                return reply.fail(error)
+            afterRuntime(io, pidFile: pidFile, error) { [self] outcome in
+                let waiters = execs[execID]?.waiters ?? [] // task.wait calls made during the exec
+                switch outcome {
+                case .failure(let error):
+                    execs[execID] = nil
+                    for waiter in waiters { waiter(ExitRecord(pid: 0, exitStatus: 255, exitedAt: timestampNow())) }
+                    reply.fail(error)
+                case .success(let pid):
+                    startedExec(execID, pid: pid, pidFile: pidFile, io: io, waiters: waiters, reply)
+                }
             }
-            unlink(pidFile)
-            execs[execID] = Process(pid: pid, status: "running", io: io)
-            events.publish("/tasks/exec-started", eventPayload(containerID: id, execID: execID, pid: pid))
-            watch(pid: pid, execID: execID)
-            reply.ok(.emptyObject)
         }
+    }
+
+    private func startedExec(_ execID: String, pid: Int32, pidFile: String, io: ProcessIO, waiters: [(ExitRecord) -> Void], _ reply: Reply) {
+        unlink(pidFile)
+        execs[execID] = Process(pid: pid, status: "running", waiters: waiters, io: io)
+        events.publish("/tasks/exec-started", eventPayload(containerID: id, execID: execID, pid: pid))
+        watch(pid: pid, execID: execID)
+        reply.ok(.emptyObject)
     }
 
     // MARK: OOM

@@ -22,6 +22,8 @@ final class TaskService {
     let events = EventLog()
     var initProcess: Process?
     var execs: [String: Process] = [:]
+    /// A `task.delete` of the init is under way (the runtime's delete, the output's drain).
+    var deletingInit = false
     /// The init's exit when it came while `start` ran: published after /tasks/start.
     var pendingInitExit: ExitRecord?
     /// OOM kills already announced (the cgroup's counter), so each is published once.
@@ -121,26 +123,51 @@ final class TaskService {
         let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
         runner.run(["create", "--bundle", bundle, "--pid-file", pidFile] + console + [id],
                    stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr) { [self] error in
-            io.closeChildEnds()
-            let pid: Int32
+            afterRuntime(io, pidFile: pidFile, error) { [self] outcome in
+                let waiters = initProcess?.waiters ?? [] // task.wait calls made during the create
+                let pid: Int32
+                switch outcome {
+                case .failure(let error):
+                    initProcess = nil
+                    for waiter in waiters { waiter(ExitRecord(pid: 0, exitStatus: 255, exitedAt: timestampNow())) }
+                    return reply.fail(error)
+                case .success(let p):
+                    pid = p
+                }
+                initProcess = Process(pid: pid, status: "created", waiters: waiters, io: io)
+                createdInit(pid: pid, bundle: bundle, reply)
+            }
+        }
+    }
+
+    private func createdInit(pid: Int32, bundle: String, _ reply: Reply) {
+        exitFile = try? PreparedExitFile(bundle: bundle)
+        heldNamespaces = ["mnt", "ipc", "uts", "net"].compactMap { name in
+            let fd = berth_shim_open("/proc/\(pid)/ns/" + name, O_RDONLY | O_CLOEXEC, 0)
+            return fd >= 0 ? fd : nil
+        }
+        watchOOM()
+        events.publish("/tasks/create", eventPayload(containerID: id, pid: pid))
+        watch(pid: pid, execID: nil)
+        reply.ok(.object([("pid", .int(pid))]))
+    }
+
+    /// After the runtime's create or exec: its error, or the console it sent (when one
+    /// was asked for; watched on the loop, 5 s at most), then the pid it wrote.
+    func afterRuntime(_ io: ProcessIO, pidFile: String, _ error: ShimError?, _ done: @escaping (Result<Int32, ShimError>) -> Void) {
+        io.closeChildEnds()
+        if let error {
+            io.abandon()
+            return done(.failure(error))
+        }
+        io.attachConsole { error in
             do throws(ShimError) {
                 if let error { throw error }
-                try io.attachConsole()
-                pid = try Sys.readNumber(pidFile)
+                done(.success(try Sys.readNumber(pidFile)))
             } catch {
-                initProcess = nil
-                return reply.fail(error)
+                io.abandon()
+                done(.failure(error))
             }
-            initProcess = Process(pid: pid, status: "created", io: io)
-            exitFile = try? PreparedExitFile(bundle: bundle)
-            heldNamespaces = ["mnt", "ipc", "uts", "net"].compactMap { name in
-                let fd = berth_shim_open("/proc/\(pid)/ns/" + name, O_RDONLY | O_CLOEXEC, 0)
-                return fd >= 0 ? fd : nil
-            }
-            watchOOM()
-            events.publish("/tasks/create", eventPayload(containerID: id, pid: pid))
-            watch(pid: pid, execID: nil)
-            reply.ok(.object([("pid", .int(pid))]))
         }
     }
 

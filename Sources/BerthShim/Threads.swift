@@ -40,12 +40,18 @@ final class ClosableFD {
 
     func set(_ new: Int32) { lock.locked { fd = new } }
 
-    /// Writes all of `bytes`; false once closed or on error.
+    /// Writes all of `bytes`, after another thread's write in progress; false once
+    /// closed or on error.
     func write(_ bytes: ArraySlice<UInt8>) -> Bool {
-        let target: Int32 = lock.locked {
-            guard fd >= 0, !closeRequested, !writing else { return -1 }
-            writing = true
-            return fd
+        var target: Int32 = -2
+        while target == -2 {
+            target = lock.locked {
+                guard fd >= 0, !closeRequested else { return -1 }
+                if writing { return -2 }
+                writing = true
+                return fd
+            }
+            if target == -2 { usleep(1000) } // another thread's write (a copier's) is in progress
         }
         guard target >= 0 else { return false }
         let written = Sys.writeAll(target, Array(bytes))

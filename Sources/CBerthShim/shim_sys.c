@@ -26,6 +26,12 @@ int berth_shim_set_nonblocking(int fd) {
     return 0;
 }
 
+int berth_shim_set_blocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) return -errno;
+    return 0;
+}
+
 int berth_shim_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
     struct epoll_event event = { .events = events, .data.u64 = token };
     return epoll_ctl(epfd, op, fd, &event) == 0 ? 0 : -errno;

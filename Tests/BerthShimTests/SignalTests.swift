@@ -60,6 +60,29 @@ extension ShimTests {
 
         /// The shim runs its calls on its connection's I/O thread: a call that waits
         /// (task.wait, two of them) must not hold up the others on the same connection.
+        @Test("a task.wait sent while the runtime's create runs is answered with the exit")
+        func waitDuringCreate() async throws {
+            try await withShim(["sleep", "100"]) { shim in
+                // Pipelined on one connection: the shim reads the wait while the runtime's
+                // create is still running, when the task is only being created.
+                let raw = try RawSocket(shim.address)
+                raw.send(#"{"jsonrpc":"2.0","id":1,"method":"task.create","params":{"stdio":{}}}"#)
+                raw.send(#"{"jsonrpc":"2.0","id":2,"method":"task.wait","params":{}}"#)
+                let created = raw.receive()
+                #expect(created?["id"] as? Int == 1, "\(String(describing: created))")
+                let pid = (created?["result"] as? [String: Any])?["pid"] as? Int
+                let client = try await shim.connect()
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL))
+                let waited = raw.receive() // nil after 10 s: the wait was lost
+                #expect(waited?["id"] as? Int == 2, "\(String(describing: waited))")
+                let result = waited?["result"] as? [String: Any]
+                #expect(result?["exitStatus"] as? Int == 137)
+                #expect(result?["pid"] as? Int == pid)
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+            }
+        }
+
         @Test("waits in flight do not hold up state and kill on the same connection")
         func waitsInFlightDoNotBlockOtherCalls() async throws {
             try await withShim(["sleep", "100"]) { shim in

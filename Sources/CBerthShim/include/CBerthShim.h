@@ -38,6 +38,9 @@ int berth_shim_open(const char *path, int flags, unsigned mode);
 /// fcntl(F_SETFL, O_NONBLOCK) added to the descriptor's flags. 0 or -errno.
 int berth_shim_set_nonblocking(int fd);
 
+/// O_NONBLOCK taken off the descriptor's flags. 0 or -errno.
+int berth_shim_set_blocking(int fd);
+
 /// epoll_ctl with a 64-bit token (struct epoll_event is packed on x86-64). 0 or -errno.
 int berth_shim_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
 
