@@ -238,7 +238,8 @@ final class ProcessIO {
 
     private func makePipe() throws(ShimError) -> (Int32, Int32) {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw ShimError.system("pipe", errno: lastErrno) }
+        let rc = berth_shim_pipe(&fds)
+        guard rc == 0 else { throw ShimError.system("pipe", errno: -rc) }
         return (fds[0], fds[1])
     }
 

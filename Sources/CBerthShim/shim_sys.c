@@ -104,6 +104,10 @@ pid_t berth_shim_spawn(const char *path, char *const argv[], int in, int out, in
     return rc == 0 ? pid : -rc;
 }
 
+int berth_shim_pipe(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
+}
+
 struct thread_start { void (*body)(void *); void *context; };
 
 static void *thread_main(void *arg) {

@@ -1,8 +1,5 @@
 #ifndef BERTH_SHIM_H
 #define BERTH_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 // The system interface of berth-shim, which is Embedded Swift (no Glibc module): the
 // headers it calls into, and the few calls that are macros, variadic or packed structs
 // in C.
@@ -61,6 +58,10 @@ int berth_shim_accept(int listener, int nonblocking);
 /// action, and in a new session when `new_session`. The pid, or -errno.
 pid_t berth_shim_spawn(const char *path, char *const argv[], int in, int out, int err,
                        int extra_src, int extra_dst, int new_session);
+
+/// pipe2(O_CLOEXEC) (a GNU extension: the Swift side includes the headers without
+/// _GNU_SOURCE, like the other C modules it imports). 0 or -errno.
+int berth_shim_pipe(int fds[2]);
 
 /// A detached thread running `body(context)`. 0 or -errno.
 int berth_shim_thread(void (*body)(void *), void *context);
