@@ -175,7 +175,7 @@ let package = Package(
         .target(
             name: "BerthDaemon",
             dependencies: [
-                "BerthAPI", "BerthCgroups", "BerthContent", "BerthEvents", "BerthImages", "BerthMetadata", "BerthOCI", "BerthRPC",
+                "BerthAPI", "BerthContent", "BerthEvents", "BerthImages", "BerthMetadata", "BerthOCI", "BerthRPC",
                 "BerthSnapshots", "BerthSystem", "CBerthLinux", "CBerthTOML",
                 "CSeccomp", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -212,7 +212,7 @@ let package = Package(
         // statically, for start-up time and memory (MEASURED.md).
         .executableTarget(
             name: "berth-runtime",
-            dependencies: ["BerthRuntime", "BerthSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BerthCgroups", "BerthOCI", "BerthRuntime", "BerthSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: staticSwift + positionDependent + staticCxx
         ),
         .executableTarget(

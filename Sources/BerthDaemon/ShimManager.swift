@@ -4,7 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 import BerthAPI
-import BerthCgroups
 import BerthEvents
 import BerthMetadata
 import BerthOCI
@@ -207,12 +206,6 @@ final class ShimManager: Sendable {
                 }
             }
         }
-    }
-
-    /// The task's cgroup (config.json's `linux.cgroupsPath`; berth-runtime's default when
-    /// absent), for `tasks.metrics` and `tasks.update`, which berthd serves itself.
-    func cgroup(of handle: Handle) throws -> Cgroup {
-        try Cgroup(path: try readCgroupsPath(handle.bootstrap.bundle) ?? "/berth-runtime/\(handle.bootstrap.id)")
     }
 
     func readCgroupsPath(_ bundle: String) throws -> String? {

@@ -22,6 +22,12 @@ final class TaskService {
     let events = EventLog()
     var initProcess: Process?
     var execs: [String: Process] = [:]
+    /// Numbers the scratch files of calls in flight (stats output, update input).
+    private var scratchCounter = 0
+    func nextScratch() -> Int {
+        scratchCounter += 1
+        return scratchCounter
+    }
     /// A `task.delete` of the init is under way (the runtime's delete, the output's drain).
     var deletingInit = false
     /// The init's exit when it came while `start` ran: published after /tasks/start.
@@ -67,6 +73,8 @@ final class TaskService {
             case "task.resume": pauseResume(pause: false, reply)
             case "task.exec": try exec(params, reply)
             case "task.shutdown": try shutdown(reply)
+            case "task.stats": try stats(reply)
+            case "task.update": try update(params, reply)
             case "task.closeIO":
                 if try flag(params, "stdin") { try io(try execID(params)).closeStdin() }
                 reply.ok(.emptyObject)

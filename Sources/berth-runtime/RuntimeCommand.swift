@@ -13,6 +13,7 @@ struct RuntimeCommand: ParsableCommand {
         subcommands: [
             Create.self, Start.self, StateCommand.self, Kill.self, Delete.self, Run.self, Exec.self, Ps.self,
             Pause.self, Resume.self, List.self, FeaturesCommand.self, SpecCommand.self,
+            CgroupStatsCommand.self, CgroupUpdateCommand.self,
         ]
     )
 

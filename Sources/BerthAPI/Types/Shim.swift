@@ -169,8 +169,23 @@ public struct ShimEventPayload: Codable, Sendable, Equatable {
 }
 
 extension ShimAPI {
+    public static let stats = APIMethod<ShimProcessRequest, ShimStatsResponse>("task.stats")
+    public static let update = APIMethod<ShimUpdateRequest, Empty>("task.update")
     public static let closeIO = APIMethod<ShimCloseIORequest, Empty>("task.closeIO")
     public static let resizePty = APIMethod<ShimResizeRequest, Empty>("task.resizePty")
+}
+
+/// The task's cgroup statistics (BerthCgroups' `CgroupStats`, as JSON: CPU, memory,
+/// pids, io and hugetlb groups, each absent where the host lacks the controller).
+public struct ShimStatsResponse: Codable, Sendable, Equatable {
+    public var stats: AnyJSON
+    public init(stats: AnyJSON) { self.stats = stats }
+}
+
+/// New cgroup limits for a running task (OCI `linux.resources`).
+public struct ShimUpdateRequest: Codable, Sendable, Equatable {
+    public var resources: Spec.Resources
+    public init(resources: Spec.Resources) { self.resources = resources }
 }
 
 /// Close a process's stdin (its end of file).

@@ -85,16 +85,12 @@ struct TasksService: Sendable {
             return Empty()
         }
         router.register(API.tasksMetrics) { params, _ in
-            // berthd reads the cgroup itself (BerthCgroups): the shim stays small.
-            let cgroup = try shims.cgroup(of: try shims.handle(params.namespace ?? "default", params.containerID))
-            return TaskMetricsResponse(id: params.containerID, metrics: try AnyJSON(encoding: try cgroup.stats()))
+            let shim = try shims.handle(params.namespace ?? "default", params.containerID)
+            return TaskMetricsResponse(id: params.containerID, metrics: try await shim.client.call(ShimAPI.stats, ShimProcessRequest()).stats)
         }
         router.register(API.tasksUpdate) { params, _ in
             let shim = try shims.handle(params.namespace ?? "default", params.containerID)
-            guard try await shim.client.call(ShimAPI.state, ShimProcessRequest()).status != "stopped" else {
-                throw BerthError.failedPrecondition("task \(params.containerID) is not running")
-            }
-            try shims.cgroup(of: shim).apply(params.resources)
+            try await shim.client.call(ShimAPI.update, ShimUpdateRequest(resources: params.resources))
             return Empty()
         }
         router.register(API.tasksCloseIO) { params, _ in
