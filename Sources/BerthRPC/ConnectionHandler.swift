@@ -96,6 +96,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             executor = loopExecutor
         }
         tasks[taskID] = Task(executorPreference: executor) { [inFlight, logger] in
+            let started = ContinuousClock.now
             var response: [UInt8]
             var succeeded = false
             do {
@@ -121,6 +122,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 channel.writeAndFlush(buffer, promise: nil)
             }
             if succeeded { callContext.replyHooks.run(on: loop) } else { callContext.replyHooks.discard() }
+            if logger.logLevel <= .debug {
+                let elapsed = ContinuousClock.now - started
+                let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+                logger.debug("call", metadata: ["rpc.method": "\(method)", "rpc.us": "\(micros)", "rpc.ok": "\(succeeded)"])
+            }
             loop.execute { self.tasks[taskID] = nil }
         }
     }
