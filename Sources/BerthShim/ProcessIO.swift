@@ -111,6 +111,10 @@ final class ProcessIO {
         let connection = berth_shim_accept(listener, 0)
         guard connection >= 0 else { throw ShimError.system("accept console socket", errno: -connection) }
         defer { _ = close(connection) }
+        // The runtime sends the pty as it connects; a peer that sends nothing does not
+        // hold the loop for longer than this.
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        _ = setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let fd = berth_recv_fd(connection)
         guard fd >= 0 else { throw ShimError.system("receive pty master", errno: -fd) }
         master.set(fd)
@@ -195,8 +199,7 @@ final class ProcessIO {
     /// a thread: a terminal nobody reads would block it).
     func closeStdin() {
         if master.value != nil {
-            let master = master
-            startThread { _ = master.write([0x04]) }
+            master.writeSoon([0x04])
         } else {
             stdinPipe.close()
         }

@@ -16,6 +16,9 @@ struct RuntimeRunner {
     func run(_ args: [String], stdin: Int32 = -1, stdout: Int32 = -1, stderr: Int32 = -1,
              _ done: @escaping (ShimError?) -> Void) {
         let argv = [runtime, "--root", root, "--log", logPath, "--log-format", "json"] + args
+        // Its error is in what the log gains from here (an older failure is not it).
+        var st = stat()
+        let logStart = stat(logPath, &st) == 0 ? Int(st.st_size) : 0
         let pid: Int32
         do throws(ShimError) {
             pid = try Sys.spawn(runtime, argv, stdin: stdin, stdout: stdout, stderr: stderr)
@@ -27,14 +30,14 @@ struct RuntimeRunner {
         reaper.forgetStale(pid)
         reaper.onExit(of: pid) { status in
             guard status != 0 else { return done(nil) }
-            let message = RuntimeRunner.lastError(logPath) ?? "exited with status \(exitCode(fromWaitStatus: status))"
+            let message = RuntimeRunner.lastError(logPath, from: logStart) ?? "exited with status \(exitCode(fromWaitStatus: status))"
             done(ShimError(.failedPrecondition, name + " " + (args.first ?? "") + ": " + message))
         }
     }
 
-    /// The `msg` of the last error line in the runtime's JSON log.
-    static func lastError(_ logPath: String) -> String? {
-        guard let bytes = try? Sys.readFile(logPath, limit: 8 << 20) else { return nil }
+    /// The `msg` of the last error line in the runtime's JSON log, after `offset`.
+    static func lastError(_ logPath: String, from offset: Int) -> String? {
+        guard let bytes = try? Sys.readFile(logPath, from: offset, limit: 1 << 20) else { return nil }
         for line in bytes.split(separator: 0x0a).reversed() {
             guard let entry = try? JSON.parse(Array(line)) else { continue }
             if entry["level"]?.string == "error", let msg = entry["msg"]?.string { return msg }

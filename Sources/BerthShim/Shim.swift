@@ -63,14 +63,17 @@ public enum Shim {
     }
 
     /// This binary's path, so that the serving shim's name (`comm`: ps, top, pgrep) is
-    /// `berth-shim`, not the `exe` of `/proc/self/exe`; that link when the binary was
-    /// replaced or removed since it started.
-    static func ownPath() -> String {
+    /// `berth-shim`, not the `exe` of `/proc/self/exe`. When the binary was replaced or
+    /// removed since it started: `/proc/self/exe` (to run this very binary), or with
+    /// `resolvingDeleted` the path it had (where its replacement is).
+    static func ownPath(resolvingDeleted: Bool = false) -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = buffer.withUnsafeMutableBufferPointer { readlink("/proc/self/exe", $0.baseAddress!, $0.count - 1) }
         guard n > 0 else { return "/proc/self/exe" }
         let path = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        return path.hasSuffix(" (deleted)") ? "/proc/self/exe" : path
+        let deleted = " (deleted)"
+        guard path.hasSuffix(deleted) else { return path }
+        return resolvingDeleted ? String(path.utf8.dropLast(deleted.utf8.count))! : "/proc/self/exe"
     }
 
     static func started(address: String, pid: Int32) -> JSON {

@@ -2,11 +2,12 @@ import CBerthShim
 
 /// The few file and process calls the shim makes, over the C library.
 enum Sys {
-    /// A whole file (at most `limit` bytes).
-    static func readFile(_ path: String, limit: Int = 1 << 20) throws(ShimError) -> [UInt8] {
+    /// A whole file from `offset` (at most `limit` bytes).
+    static func readFile(_ path: String, from offset: Int = 0, limit: Int = 1 << 20) throws(ShimError) -> [UInt8] {
         let fd = berth_shim_open(path, O_RDONLY | O_CLOEXEC, 0)
         guard fd >= 0 else { throw ShimError.system("open " + path, errno: -fd) }
         defer { close(fd) }
+        if offset > 0 { lseek(fd, off_t(offset), SEEK_SET) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while out.count <= limit {

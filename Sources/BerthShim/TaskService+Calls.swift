@@ -139,7 +139,12 @@ extension TaskService {
         runner.run(["exec", "--detach", "--process", processFile, "--pid-file", pidFile] + console + [id],
                    stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr) { [self] error in
             unlink(processFile)
-            afterRuntime(io, pidFile: pidFile, error) { [self] outcome in
+            // An exec'd process the shim cannot take (no console) is killed again.
+            let undo = {
+                if let pid = try? Sys.readNumber(pidFile) { _ = CBerthShim.kill(pid, SIGKILL) }
+                unlink(pidFile)
+            }
+            afterRuntime(io, pidFile: pidFile, error, undo: undo) { [self] outcome in
                 let waiters = execs[execID]?.waiters ?? [] // task.wait calls made during the exec
                 switch outcome {
                 case .failure(let error):

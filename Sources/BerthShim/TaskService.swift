@@ -131,7 +131,10 @@ final class TaskService {
         let console = io.consoleSocketPath.map { ["--console-socket", $0] } ?? []
         runner.run(["create", "--bundle", bundle, "--pid-file", pidFile] + console + [id],
                    stdin: io.child.stdin, stdout: io.child.stdout, stderr: io.child.stderr) { [self] error in
-            afterRuntime(io, pidFile: pidFile, error) { [self] outcome in
+            // A container the runtime created but the shim cannot take (no console, no pid)
+            // is deleted again, so that a retried create starts afresh.
+            let undo = { [self] in runner.run(["delete", "--force", id]) { _ in } }
+            afterRuntime(io, pidFile: pidFile, error, undo: undo) { [self] outcome in
                 let waiters = initProcess?.waiters ?? [] // task.wait calls made during the create
                 let pid: Int32
                 switch outcome {
@@ -162,7 +165,9 @@ final class TaskService {
 
     /// After the runtime's create or exec: its error, or the console it sent (when one
     /// was asked for; watched on the loop, 5 s at most), then the pid it wrote.
-    func afterRuntime(_ io: ProcessIO, pidFile: String, _ error: ShimError?, _ done: @escaping (Result<Int32, ShimError>) -> Void) {
+    /// `undo` runs when the runtime succeeded and a later step failed (the process exists).
+    func afterRuntime(_ io: ProcessIO, pidFile: String, _ error: ShimError?, undo: @escaping () -> Void,
+                      _ done: @escaping (Result<Int32, ShimError>) -> Void) {
         io.closeChildEnds()
         if let error {
             io.abandon()
@@ -174,6 +179,7 @@ final class TaskService {
                 done(.success(try Sys.readNumber(pidFile)))
             } catch {
                 io.abandon()
+                undo()
                 done(.failure(error))
             }
         }
@@ -183,6 +189,7 @@ final class TaskService {
         if execID != nil { throw ShimError(.invalidArgument, "exec processes start in task.exec") }
         guard let p = initProcess else { throw ShimError(.notFound, "task " + id + " not created") }
         guard p.status == "created" else { throw ShimError(.failedPrecondition, "task " + id + " is " + p.status + ", not created") }
+        guard !deletingInit else { throw ShimError(.failedPrecondition, "task " + id + " is being deleted") }
         initProcess?.status = "starting" // the exit, if it comes at once, waits for /tasks/start
         runner.run(["start", id]) { [self] error in
             if let error {

@@ -35,6 +35,8 @@ final class ClosableFD {
     private var fd: Int32 = -1
     private var writing = false
     private var closeRequested = false
+    /// Bytes for the write in progress to send after its own (`writeSoon`).
+    private var pending: [UInt8] = []
 
     var value: Int32? { lock.locked { fd >= 0 && !closeRequested ? fd : nil } }
 
@@ -54,7 +56,15 @@ final class ClosableFD {
             if target == -2 { usleep(1000) } // another thread's write (a copier's) is in progress
         }
         guard target >= 0 else { return false }
-        let written = Sys.writeAll(target, Array(bytes))
+        var written = Sys.writeAll(target, Array(bytes))
+        while true {
+            let more: [UInt8] = lock.locked {
+                defer { pending = [] }
+                return pending
+            }
+            if more.isEmpty { break }
+            written = Sys.writeAll(target, more) && written
+        }
         return lock.locked {
             writing = false
             guard !closeRequested else {
@@ -64,6 +74,17 @@ final class ClosableFD {
             }
             return written
         }
+    }
+
+    /// Writes `bytes` without waiting: after the write in progress, by its writer, or on a
+    /// thread of its own (the descriptor may be a pty nobody reads).
+    func writeSoon(_ bytes: [UInt8]) {
+        let queued = lock.locked { () -> Bool in
+            guard writing else { return false }
+            pending += bytes
+            return true
+        }
+        if !queued { startThread { _ = self.write(bytes[...]) } }
     }
 
     func close() {

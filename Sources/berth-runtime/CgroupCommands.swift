@@ -22,8 +22,7 @@ struct CgroupStatsCommand: ParsableCommand {
     @Argument(help: "The cgroup's path, as config.json's linux.cgroupsPath.") var path: String
 
     func run() throws {
-        let stats = try global.reporting { try Cgroup(path: path).stats() }
-        try printJSON(stats)
+        try global.reporting { try printJSON(try Cgroup(path: path).stats()) }
     }
 }
 

@@ -8,10 +8,13 @@ extension ShimTests {
     /// and `cgroup-update` on the task's own cgroup.
     @Suite("Cgroup")
     struct CgroupTests {
-        @Test("stats report the running task's pids; update sets a pids limit that stats then show; bad resources and a stopped task are refused")
+        @Test("stats: NotFound before create, then the running task's pids; update sets a pids limit that stats then show; bad resources and a stopped task are refused")
         func statsAndUpdate() async throws {
             try await withShim(["sleep", "100"]) { shim in
                 let client = try await shim.connect()
+                await expectError(.notFound, "stats before create") {
+                    _ = try await client.call(ShimAPI.stats, ShimProcessRequest())
+                }
                 try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio()))
                 try await client.call(ShimAPI.start, ShimProcessRequest())
 
@@ -29,7 +32,7 @@ extension ShimTests {
                 // error, and the shim goes on serving.
                 var bad = Spec.Resources()
                 bad.cpu = Spec.CPU(cpus: "999")
-                await expectError(.failedPrecondition, "cpuset 999") {
+                await expectError(.internal, "cpuset 999") {
                     try await client.call(ShimAPI.update, ShimUpdateRequest(resources: bad))
                 }
                 #expect(try await client.call(ShimAPI.state, ShimProcessRequest()).status == "running")
