@@ -251,6 +251,9 @@ let package = Package(
                 "BerthAPI", "BerthContent", "BerthDigest", "BerthMetadata", "BerthOCI", "BerthSystem", "BerthTestSupport",
             ]
         ),
+        // The shim's JSON (Embedded Swift, which XCTest and Testing cannot import) compiled again
+        // as ordinary Swift through symbolic links, to test it against Foundation.
+        .testTarget(name: "BerthShimJSONTests", dependencies: ["CBerthShim"]),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem", "CBerthRuntime", "BerthTestSupport"]),

@@ -1,0 +1,1 @@
+../../Sources/BerthShim/JSON.swift

@@ -1,0 +1,1 @@
+../../Sources/BerthShim/ShimError.swift
