@@ -11,17 +11,16 @@ let gitCommit = Context.gitInformation.map {
     String($0.currentCommit.prefix(12)) + ($0.hasUncommittedChanges ? "_dirty" : "")
 } ?? "unknown"
 
-/// Static Swift runtime for the executables that start often or live long (the runtime
-/// starts twice per container, the shim lives as long as its container, berthctl is
-/// a command people and scripts run in loops):
+/// Static Swift runtime for the executables that start often (the runtime starts twice
+/// per container, berthctl is a command people and scripts run in loops; the shim, which
+/// lives as long as its container, is Embedded Swift, below):
 /// start-up 8.4 → 4.4 ms for `berth-runtime --version` here. FoundationEssentials'
 /// static archive needs its companions named explicitly. Release builds are stripped,
 /// which keeps the runtime's sealed copy of itself (made for every container) small.
 /// `-static-executable`: the C library too (glibc's static archives, libc6-dev), so no
 /// dynamic loader runs at start (~0.3 ms of CPU and a third of the page faults of each
-/// start here: `berth-shim` with no arguments, 0.94 → 0.65 ms, 146 → 103 faults) and no
-/// shim maps libc.so, libm.so and ld.so (~1.1 MiB less RSS per shim). None of the three
-/// resolves users, groups or hosts through NSS, the one thing a static glibc cannot do
+/// start here: the shim of the time with no arguments, 0.94 → 0.65 ms, 146 → 103 faults).
+/// None of them resolves users, groups or hosts through NSS, the one thing a static glibc cannot do
 /// without the shared libraries of its own version (the linker warns of the calls
 /// FoundationEssentials and NIO contain).
 let staticSwift: [LinkerSetting] = [
@@ -48,7 +47,7 @@ let positionDependent: [LinkerSetting] = [
 /// driver asks for -lstdc++ and clang for -lgcc_s; the linker scripts in contrib/link,
 /// found first on the library path, turn both into the static archives. Loading
 /// libstdc++.so and libgcc_s.so cost ~0.8 ms at every start here (twice per container
-/// for the runtime) and ~56 KiB of private relocated data in every shim.
+/// for the runtime).
 let staticCxx: [LinkerSetting] = [
     .unsafeFlags(["-L" + Context.packageDirectory + "/contrib/link"]),
 ]
@@ -127,8 +126,7 @@ let package = Package(
             dependencies: ["BerthOCI", "BerthCgroups", "BerthSystem", "CBerthRuntime", "CBerthLinux", "CSeccomp"]
         ),
 
-        // The JSON-RPC server side, shared by berthd and berth-shim: router, connection
-        // handling, the listening socket.
+        // berthd's JSON-RPC server side: router, connection handling, the listening socket.
         .target(
             name: "BerthRPC",
             dependencies: [
@@ -207,9 +205,8 @@ let package = Package(
             swiftSettings: embeddedSwift,
             linkerSettings: embeddedLink + positionDependent
         ),
-        // The runtime starts twice per container (itself, then as the container's init)
-        // and the shim lives as long as its container: both link the Swift runtime
-        // statically, for start-up time and memory (MEASURED.md).
+        // The runtime starts twice per container (itself, then as the container's init):
+        // it links the Swift runtime statically, for start-up time (MEASURED.md).
         .executableTarget(
             name: "berth-runtime",
             dependencies: ["BerthCgroups", "BerthOCI", "BerthRuntime", "BerthSystem", .product(name: "ArgumentParser", package: "swift-argument-parser")],
