@@ -78,4 +78,13 @@ else
     exit 1
 fi
 
+# berth-shim is Embedded Swift: the toolchain must carry the embedded standard library
+# for this target (Swift 6.3's Linux toolchains do).
+toolchain_lib="$(dirname "$(readlink -f "$swift_path")")/../lib/swift/embedded/$(uname -m)-unknown-linux-gnu"
+if [[ ! -d "$toolchain_lib" ]]; then
+    echo "install-deps: this Swift toolchain has no Embedded Swift standard library for $(uname -m) Linux" >&2
+    echo "install-deps: (looked for $toolchain_lib); berth-shim needs it: use Swift 6.3 or later." >&2
+    exit 1
+fi
+
 echo "install-deps: all packages present; swift at $swift_path"
