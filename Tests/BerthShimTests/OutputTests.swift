@@ -67,6 +67,26 @@ extension ShimTests {
             }
         }
 
+        @Test("a log past 16 MiB is rotated to .1 once, and no output is lost")
+        func logRotation() async throws {
+            try await withShim(["sh", "-c", "yes 0123456789abcdef | head -c 18000000"]) { shim in
+                let client = try await shim.connect()
+                let log = shim.directory + "/c.log"
+                try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio(logPath: log)))
+                try await client.call(ShimAPI.start, ShimProcessRequest())
+                #expect(try await client.call(ShimAPI.wait, ShimProcessRequest()).exitStatus == 0)
+                try await client.call(ShimAPI.delete, ShimProcessRequest())
+                let cap = 16 << 20
+                let sizes = [log + ".1", log].map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? -1 }
+                #expect(sizes[0] > cap - (64 << 10) && sizes[0] <= cap, "c.log.1: \(sizes[0]) bytes")
+                #expect(sizes[1] > 0 && sizes[1] <= cap, "c.log: \(sizes[1]) bytes")
+                #expect(!FileManager.default.fileExists(atPath: log + ".2"))
+                let text = logText(log + ".1", stream: "stdout") + logText(log, stream: "stdout")
+                #expect(text.utf8.count == 18_000_000, "stdout across the two files: \(text.utf8.count) bytes")
+                #expect(text.hasPrefix("0123456789abcdef\n"))
+            }
+        }
+
         @Test("FIFO stdout and stderr: output arrives, and EOF once the container exits")
         func fifos() async throws {
             try await withShim(Self.script) { shim in
