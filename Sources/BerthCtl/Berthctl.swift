@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthAPI
 
 /// berthctl: the admin CLI, shaped like containerd's ctr. Commands talk to berthd only
 /// through the BerthAPI client library.
@@ -17,6 +18,12 @@ public struct Berthctl: AsyncParsableCommand {
 extension Berthctl {
     /// Parses the command line and runs the chosen subcommand, awaiting async ones.
     /// (A root without `run()` would otherwise resolve to the synchronous `main`.)
+    /// berthctl's Swift tasks run on its one NIO thread, the thread that reads the
+    /// answers, instead of a pool thread woken for each one. Call before anything else.
+    public static func useOneIOThread() {
+        _ = IOThreadExecutor.install(loops: 1)
+    }
+
     public static func entry(_ arguments: [String]? = nil) async {
         do {
             let words = hoistGlobalOptions(arguments ?? Array(CommandLine.arguments.dropFirst()))

@@ -15,6 +15,7 @@ import Glibc
 var unblocked = sigset_t()
 sigemptyset(&unblocked)
 sigprocmask(SIG_SETMASK, &unblocked, nil)
+Berthctl.useOneIOThread()
 Task.detached {
     await Berthctl.entry()
     exit(0)
