@@ -52,6 +52,12 @@ final class Connection {
     private(set) var isClosed = false
     private var closeAfterFlush = false
     private var closeHandlers: [() -> Void] = []
+    /// When the frame now partly read began (monotonic ms; 0: none), for `frameTimeoutMs`.
+    private var partialSince: Int64 = 0
+
+    /// A frame must arrive whole within this (as berthd's server has it): a peer that
+    /// stops half-way gets an error and the connection closes.
+    static let frameTimeoutMs: Int64 = 5000
 
     init(fd: Int32, loop: EventLoop, dispatch: @escaping (Request) -> Void) {
         self.fd = fd
@@ -79,6 +85,7 @@ final class Connection {
                 if !closeAfterFlush {
                     input.append(contentsOf: chunk[0..<n])
                     processFrames()
+                    watchForStall()
                 }
                 continue
             }
@@ -100,7 +107,25 @@ final class Connection {
             guard input.count >= 4 + length else { return }
             let message = Array(input[4..<(4 + length)])
             input.removeFirst(4 + length)
+            partialSince = 0 // the next frame, if any has begun, has its own clock
             handle(message)
+        }
+    }
+
+    /// Starts the clock for a frame that has begun to arrive, and stops it when none is
+    /// partly read.
+    private func watchForStall() {
+        guard !input.isEmpty, !isClosed, !closeAfterFlush else {
+            partialSince = 0
+            return
+        }
+        guard partialSince == 0 else { return }
+        let began = monotonicMilliseconds()
+        partialSince = began
+        loop.after(milliseconds: Connection.frameTimeoutMs) {
+            guard !self.isClosed, !self.closeAfterFlush, self.partialSince == began else { return }
+            self.refuse(ShimError(.invalidArgument, "invalid request: a frame did not arrive whole within \(Connection.frameTimeoutMs / 1000) s",
+                                  code: ShimError.invalidRequest))
         }
     }
 

@@ -56,6 +56,24 @@ extension ShimTests {
             }
         }
 
+        @Test("a frame that stops half-way is refused after 5 s and its connection closed; others are served meanwhile")
+        func stalledFrame() async throws {
+            try await withShim(["true"]) { shim in
+                let stalled = try RawSocket(shim.address)
+                let frame = Array(#"{"jsonrpc":"2.0","id":1,"method":"task.connect","params":{}}"#.utf8)
+                stalled.send(Array(frame.prefix(10)), declaredLength: UInt32(frame.count))
+                let client = try await shim.connect()
+                #expect(try await client.call(ShimAPI.connect, Empty()).shimPid == shim.shimPid)
+                let started = ContinuousClock.now
+                let refused = stalled.receive() // RawSocket waits 10 s at most
+                #expect(refused?.errorCode == ProtocolErrorCode.invalidRequest, "\(String(describing: refused))")
+                #expect(refused.map { $0["id"] is NSNull } == true)
+                #expect(ContinuousClock.now - started > .seconds(3), "refused before the frame had a chance to arrive")
+                #expect(stalled.receive() == nil, "the connection stays open after the error")
+                #expect(try await client.call(ShimAPI.connect, Empty()).shimPid == shim.shimPid)
+            }
+        }
+
         @Test("malformed frames get an error, and other connections are unaffected")
         func malformedFrames() async throws {
             try await withShim(["true"]) { shim in
