@@ -92,37 +92,31 @@ struct SpareShimTests {
 
     @Test("SIGKILL berthd: its spare exits; a restarted berthd finds the adopted shim's task and starts a new spare")
     func theSpareGoesWithItsDaemon() async throws {
-        let scratch = try Scratch()
-        defer { scratch.remove() }
-        let rootfs = try makeBusyboxRootfs(in: scratch)
-        let paths = scratch.daemonPaths()
-        defer { killTasks(state: paths.state) }
-        let first = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
-        defer { first.kill() }
-        try await first.waitUntilServing()
-        #expect(await eventually { self.spares(state: paths.state).count == 1 })
-        let adopted = try #require(spares(state: paths.state).first)
-        try await readyToAdopt(adopted)
-        #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "kept", "sleep", "100", address: paths.address).status == 0)
-        #expect(shimPid(state: paths.state, id: "kept") == adopted)
-        #expect(await eventually { self.spares(state: paths.state).count == 1 })
-        let waiting = try #require(spares(state: paths.state).first)
-        // Connected, so that its exit below comes from the connection closing (a spare
-        // nobody connected to gives up after 10 s on its own).
-        #expect(await eventually { self.connected(waiting) }, "berthd did not connect to its spare")
+        try await withRestartableDaemon { first, paths, rootfs in
+            #expect(await eventually { self.spares(state: paths.state).count == 1 })
+            let adopted = try #require(spares(state: paths.state).first)
+            try await readyToAdopt(adopted)
+            #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "kept", "sleep", "100", address: paths.address).status == 0)
+            #expect(shimPid(state: paths.state, id: "kept") == adopted)
+            #expect(await eventually { self.spares(state: paths.state).count == 1 })
+            let waiting = try #require(spares(state: paths.state).first)
+            // Connected, so that its exit below comes from the connection closing (a spare
+            // nobody connected to gives up after 10 s on its own).
+            #expect(await eventually { self.connected(waiting) }, "berthd did not connect to its spare")
 
-        first.kill() // SIGKILL
-        #expect(await eventually(.seconds(5)) { !self.alive(waiting) }, "the spare outlived its berthd")
-        #expect(alive(adopted), "the adopted shim keeps its task running")
+            first.kill() // SIGKILL
+            #expect(await eventually(.seconds(5)) { !self.alive(waiting) }, "the spare outlived its berthd")
+            #expect(alive(adopted), "the adopted shim keeps its task running")
 
-        let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
-        defer { second.kill() }
-        try await second.waitUntilServing()
-        #expect(try await eventually { try await taskStatuses(paths.address)["kept"] == "running" })
-        #expect(await eventually { self.spares(state: paths.state).count == 1 }, "no spare after the restart")
-        #expect(try await berthctl("tasks", "kill", "-s", "KILL", "kept", address: paths.address).status == 0)
-        #expect(try await eventually { try await taskStatuses(paths.address)["kept"] == "stopped" })
-        #expect(try await berthctl("tasks", "rm", "kept", address: paths.address).status == 0)
+            let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
+            defer { second.kill() }
+            try await second.waitUntilServing()
+            #expect(try await eventually { try await taskStatuses(paths.address)["kept"] == "running" })
+            #expect(await eventually { self.spares(state: paths.state).count == 1 }, "no spare after the restart")
+            #expect(try await berthctl("tasks", "kill", "-s", "KILL", "kept", address: paths.address).status == 0)
+            #expect(try await eventually { try await taskStatuses(paths.address)["kept"] == "stopped" })
+            #expect(try await berthctl("tasks", "rm", "kept", address: paths.address).status == 0)
+        }
     }
 
     @Test("[tasks] spare_shim = false: no spare is started, tasks run as before")

@@ -29,39 +29,33 @@ struct TaskEventsTests {
 
     @Test("an exit that happens while berthd is down is published once when it returns")
     func exitWhileDown() async throws {
-        let scratch = try Scratch()
-        defer { scratch.remove() }
-        let rootfs = try makeBusyboxRootfs(in: scratch)
-        let paths = scratch.daemonPaths()
-        defer { killTasks(state: paths.state) }
-        let first = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
-        defer { first.kill() }
-        try await first.waitUntilServing()
-        let run = try await berthctl("run", "-d", "--rootfs", rootfs, "down", "sh", "-c", "sleep 1; exit 6", address: paths.address)
-        #expect(run.status == 0, "\(run)")
-        let before = try await collectEvents(paths.address) { $0.topic == "/tasks/start" }
-        let lastSeen = try #require(before.last?.seq)
-        first.kill()
-        try await Task.sleep(for: .seconds(2))
+        try await withRestartableDaemon { first, paths, rootfs in
+            let run = try await berthctl("run", "-d", "--rootfs", rootfs, "down", "sh", "-c", "sleep 1; exit 6", address: paths.address)
+            #expect(run.status == 0, "\(run)")
+            let before = try await collectEvents(paths.address) { $0.topic == "/tasks/start" }
+            let lastSeen = try #require(before.last?.seq)
+            first.kill()
+            try await Task.sleep(for: .seconds(2))
 
-        let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
-        defer { second.kill() }
-        try await second.waitUntilServing()
-        let after = try await collectEvents(paths.address, afterSeq: lastSeen) { $0.topic == "/tasks/exit" }
-        let exits = after.filter { $0.topic == "/tasks/exit" }
-        #expect(exits.count == 1)
-        let payload = try JSONDecoder().decode(TaskExitEvent.self, from: JSONEncoder().encode(exits[0].payload))
-        #expect(payload.exitStatus == 6)
-        // A third start must not publish it again.
-        second.kill()
-        let third = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
-        defer { third.kill() }
-        try await third.waitUntilServing()
-        let marker = try await BerthClient.connect(to: paths.address)
-        try await marker.createNamespace("marker")
-        marker.close()
-        let replay = try await collectEvents(paths.address, afterSeq: lastSeen) { $0.topic == "/namespaces/create" }
-        #expect(replay.filter { $0.topic == "/tasks/exit" }.count == 1, "\(replay.map(\.topic))")
+            let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
+            defer { second.kill() }
+            try await second.waitUntilServing()
+            let after = try await collectEvents(paths.address, afterSeq: lastSeen) { $0.topic == "/tasks/exit" }
+            let exits = after.filter { $0.topic == "/tasks/exit" }
+            #expect(exits.count == 1)
+            let payload = try JSONDecoder().decode(TaskExitEvent.self, from: JSONEncoder().encode(exits[0].payload))
+            #expect(payload.exitStatus == 6)
+            // A third start must not publish it again.
+            second.kill()
+            let third = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
+            defer { third.kill() }
+            try await third.waitUntilServing()
+            let marker = try await BerthClient.connect(to: paths.address)
+            try await marker.createNamespace("marker")
+            marker.close()
+            let replay = try await collectEvents(paths.address, afterSeq: lastSeen) { $0.topic == "/namespaces/create" }
+            #expect(replay.filter { $0.topic == "/tasks/exit" }.count == 1, "\(replay.map(\.topic))")
+        }
     }
 }
 

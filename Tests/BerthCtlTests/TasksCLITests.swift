@@ -108,43 +108,37 @@ struct TasksCLITests {
 
     @Test("SIGKILL berthd with 10 tasks running: after a restart all are RUNNING again, exec and kill work")
     func daemonRestart() async throws {
-        let scratch = try Scratch()
-        defer { scratch.remove() }
-        let rootfs = try makeBusyboxRootfs(in: scratch)
-        let paths = scratch.daemonPaths()
-        defer { killTasks(state: paths.state) }
-        let first = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
-        defer { first.kill() }
-        try await first.waitUntilServing()
-        for i in 0..<10 {
-            let run = try await berthctl("run", "-d", "--rootfs", rootfs, "r\(i)", "sleep", "100", address: paths.address)
-            #expect(run.status == 0, "\(run)")
-        }
-        let quick = try await berthctl("run", "-d", "--rootfs", rootfs, "quick", "sh", "-c", "sleep 1; exit 7", address: paths.address)
-        #expect(quick.status == 0, "\(quick)")
-        first.kill() // SIGKILL
-        try await Task.sleep(for: .seconds(2)) // "quick" exits while berthd is down
+        try await withRestartableDaemon { first, paths, rootfs in
+            for i in 0..<10 {
+                let run = try await berthctl("run", "-d", "--rootfs", rootfs, "r\(i)", "sleep", "100", address: paths.address)
+                #expect(run.status == 0, "\(run)")
+            }
+            let quick = try await berthctl("run", "-d", "--rootfs", rootfs, "quick", "sh", "-c", "sleep 1; exit 7", address: paths.address)
+            #expect(quick.status == 0, "\(quick)")
+            first.kill() // SIGKILL
+            try await Task.sleep(for: .seconds(2)) // "quick" exits while berthd is down
 
-        let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
-        defer { second.kill() }
-        try await second.waitUntilServing()
-        let restarted = ContinuousClock.now
-        let allBack = try await eventually(.seconds(10)) {
+            let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
+            defer { second.kill() }
+            try await second.waitUntilServing()
+            let restarted = ContinuousClock.now
+            let allBack = try await eventually(.seconds(10)) {
+                let statuses = try await taskStatuses(paths.address)
+                return (0..<10).allSatisfy { statuses["r\($0)"] == "running" }
+            }
+            #expect(allBack)
+            #expect(ContinuousClock.now - restarted < .seconds(3), "tasks took \(ContinuousClock.now - restarted) to come back")
+            // The exit that happened while berthd was down is there, once.
             let statuses = try await taskStatuses(paths.address)
-            return (0..<10).allSatisfy { statuses["r\($0)"] == "running" }
-        }
-        #expect(allBack)
-        #expect(ContinuousClock.now - restarted < .seconds(3), "tasks took \(ContinuousClock.now - restarted) to come back")
-        // The exit that happened while berthd was down is there, once.
-        let statuses = try await taskStatuses(paths.address)
-        #expect(statuses["quick"] == "stopped")
-        let rm = try await berthctl("tasks", "rm", "quick", address: paths.address)
-        #expect(rm.stdout == "quick\t7\n", "\(rm)")
+            #expect(statuses["quick"] == "stopped")
+            let rm = try await berthctl("tasks", "rm", "quick", address: paths.address)
+            #expect(rm.stdout == "quick\t7\n", "\(rm)")
 
-        let exec = try await berthctl("tasks", "exec", "--exec-id", "after", "r0", "sh", "-c", "exit 9", address: paths.address)
-        #expect(exec.status == 9, "\(exec)")
-        #expect(try await berthctl("tasks", "kill", "-s", "KILL", "r1", address: paths.address).status == 0)
-        #expect(try await eventually { try await taskStatuses(paths.address)["r1"] == "stopped" })
+            let exec = try await berthctl("tasks", "exec", "--exec-id", "after", "r0", "sh", "-c", "exit 9", address: paths.address)
+            #expect(exec.status == 9, "\(exec)")
+            #expect(try await berthctl("tasks", "kill", "-s", "KILL", "r1", address: paths.address).status == 0)
+            #expect(try await eventually { try await taskStatuses(paths.address)["r1"] == "stopped" })
+        }
     }
 
     @Test("SIGKILL a shim: its task is reported stopped and its processes do not stay running")

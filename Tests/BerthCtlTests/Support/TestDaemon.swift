@@ -123,3 +123,18 @@ func withRunningDaemon(arguments: [String] = [], _ body: (TestDaemon, Scratch, S
         try await body(daemon, scratch, try makeBusyboxRootfs(in: scratch))
     }
 }
+
+/// For the tests that SIGKILL berthd and start it again on the same paths: a busybox
+/// rootfs, the paths, and the first daemon, serving. The tasks left and the first daemon
+/// are killed, and the scratch directory removed, whatever happens.
+func withRestartableDaemon(_ body: (_ first: TestDaemon, _ paths: (root: String, state: String, address: String), _ rootfs: String) async throws -> Void) async throws {
+    let scratch = try Scratch()
+    defer { scratch.remove() }
+    let rootfs = try makeBusyboxRootfs(in: scratch)
+    let paths = scratch.daemonPaths()
+    defer { killTasks(state: paths.state) }
+    let first = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
+    defer { first.kill() }
+    try await first.waitUntilServing()
+    try await body(first, paths, rootfs)
+}
