@@ -17,20 +17,13 @@ struct Bootstrap {
 
     init(_ json: JSON) throws(ShimError) {
         guard json.isObject else { throw ShimError.invalidParams("the bootstrap must be an object") }
-        func text(_ key: String) throws(ShimError) -> String {
-            guard let s = json[key]?.string else { throw ShimError.invalidParams(key + " is required (a string)") }
-            return s
-        }
-        id = try text("id")
-        namespace = try text("namespace")
-        bundle = try text("bundle")
-        runtime = try text("runtime")
-        runtimeRoot = try text("runtimeRoot")
-        address = try text("address")
-        if let value = json["oomScoreAdj"], !value.isNull {
-            guard let adj = value.int else { throw ShimError.invalidParams("oomScoreAdj must be an integer") }
-            oomScoreAdj = adj
-        }
+        id = try json.requiredString("id")
+        namespace = try json.requiredString("namespace")
+        bundle = try json.requiredString("bundle")
+        runtime = try json.requiredString("runtime")
+        runtimeRoot = try json.requiredString("runtimeRoot")
+        address = try json.requiredString("address")
+        oomScoreAdj = try json.optionalInt("oomScoreAdj")
         if let pid = json["shimPid"]?.int { shimPid = Int32(truncatingIfNeeded: pid) }
     }
 
@@ -60,6 +53,7 @@ struct ExitRecord {
     var exitStatus: Int32
     var exitedAt: String
 
+    /// exit.json's content, and the result of `task.wait` and `task.delete`.
     var json: JSON {
         .object([("exitStatus", .int(exitStatus)), ("exitedAt", .string(exitedAt)), ("pid", .int(pid))])
     }

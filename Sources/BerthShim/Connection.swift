@@ -28,13 +28,6 @@ final class Reply {
         connection?.send(Connection.errorMessage(id: id, error))
         connection = nil
     }
-
-    func answer(_ outcome: Result<JSON, ShimError>) {
-        switch outcome {
-        case .success(let result): ok(result)
-        case .failure(let error): fail(error)
-        }
-    }
 }
 
 /// A client of the shim's socket (berthd, or a test): frames of a 4-byte big-endian
@@ -97,7 +90,7 @@ final class Connection {
 
     private func processFrames() {
         while !isClosed && !closeAfterFlush && input.count >= 4 {
-            let length = Int(input[0]) << 24 | Int(input[1]) << 16 | Int(input[2]) << 8 | Int(input[3])
+            let length = Connection.frameLength(input)
             if length == 0 {
                 return refuse(ShimError(.invalidArgument, "invalid request: an empty frame", code: ShimError.invalidRequest))
             }
@@ -184,12 +177,21 @@ final class Connection {
 
     func send(_ message: JSON) {
         guard !isClosed else { return }
+        output.append(contentsOf: Connection.frame(message))
+        if !waitingToWrite { flush() }
+    }
+
+    /// A message as a frame: its length, 4 bytes big-endian, then the JSON.
+    static func frame(_ message: JSON) -> [UInt8] {
         let payload = message.bytes
         let n = payload.count
-        output.append(contentsOf: [UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16),
-                                   UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)])
-        output.append(contentsOf: payload)
-        if !waitingToWrite { flush() }
+        return [UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16),
+                UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)] + payload
+    }
+
+    /// The payload length a frame's first 4 bytes give.
+    static func frameLength(_ header: [UInt8]) -> Int {
+        Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
     }
 
     private func flush() {

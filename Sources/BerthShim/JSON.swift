@@ -52,6 +52,41 @@ enum JSON {
     }
 }
 
+// MARK: params
+
+/// The members of a request's params (or of an object in them): absent and `null` are
+/// the same; another type than the one asked for is `-32602` invalid params naming the
+/// member (`prefix` names the object it is in, e.g. `stdio.`).
+extension JSON {
+    func optionalString(_ key: String, prefix: String = "") throws(ShimError) -> String? {
+        guard let value = self[key], !value.isNull else { return nil }
+        guard let s = value.string else { throw ShimError.invalidParams(prefix + key + " must be a string") }
+        return s
+    }
+
+    func requiredString(_ key: String, prefix: String = "") throws(ShimError) -> String {
+        guard let s = self[key]?.string else { throw ShimError.invalidParams(prefix + key + " is required (a string)") }
+        return s
+    }
+
+    func optionalBool(_ key: String, prefix: String = "") throws(ShimError) -> Bool? {
+        guard let value = self[key], !value.isNull else { return nil }
+        guard let b = value.bool else { throw ShimError.invalidParams(prefix + key + " must be a boolean") }
+        return b
+    }
+
+    func optionalInt(_ key: String, prefix: String = "") throws(ShimError) -> Int? {
+        guard let value = self[key], !value.isNull else { return nil }
+        guard let i = value.int else { throw ShimError.invalidParams(prefix + key + " must be an integer") }
+        return i
+    }
+
+    func requiredInt(_ key: String, prefix: String = "") throws(ShimError) -> Int {
+        guard let i = self[key]?.int else { throw ShimError.invalidParams(prefix + key + " is required (an integer)") }
+        return i
+    }
+}
+
 // MARK: writing
 
 extension JSON {

@@ -11,19 +11,11 @@ struct Stdio {
 
     init(_ json: JSON?) throws(ShimError) {
         guard let json, json.isObject else { throw ShimError.invalidParams("stdio must be an object") }
-        func path(_ key: String) throws(ShimError) -> String? {
-            guard let value = json[key], !value.isNull else { return nil }
-            guard let s = value.string else { throw ShimError.invalidParams("stdio." + key + " must be a string") }
-            return s
-        }
-        stdin = try path("stdin")
-        stdout = try path("stdout")
-        stderr = try path("stderr")
-        logPath = try path("logPath")
-        if let value = json["terminal"], !value.isNull {
-            guard let b = value.bool else { throw ShimError.invalidParams("stdio.terminal must be a boolean") }
-            terminal = b
-        }
+        stdin = try json.optionalString("stdin", prefix: "stdio.")
+        stdout = try json.optionalString("stdout", prefix: "stdio.")
+        stderr = try json.optionalString("stderr", prefix: "stdio.")
+        logPath = try json.optionalString("logPath", prefix: "stdio.")
+        terminal = try json.optionalBool("terminal", prefix: "stdio.") ?? false
     }
 }
 

@@ -35,6 +35,23 @@ struct RuntimeRunner {
         }
     }
 
+    /// Runs ARGS with its stdout into `scratch` (a file of the bundle, removed after) and
+    /// calls `done` with what it printed, parsed as JSON (`ps --format json`, `cgroup-stats`).
+    func runPrintingJSON(_ args: [String], scratch: String, _ done: @escaping (Result<JSON, ShimError>) -> Void) {
+        let fd = berth_shim_open(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return done(.failure(ShimError.system("open " + scratch, errno: -fd))) }
+        run(args, stdout: fd) { error in
+            _ = close(fd)
+            defer { unlink(scratch) }
+            if let error { return done(.failure(error)) }
+            do throws(ShimError) {
+                done(.success(try JSON.parse(try Sys.readFile(scratch, limit: 16 << 20))))
+            } catch {
+                done(.failure(error))
+            }
+        }
+    }
+
     /// The `msg` of the last error line in the runtime's JSON log, after `offset`.
     static func lastError(_ logPath: String, from offset: Int) -> String? {
         guard let bytes = try? Sys.readFile(logPath, from: offset, limit: 1 << 20) else { return nil }

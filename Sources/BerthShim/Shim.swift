@@ -40,7 +40,7 @@ public enum Shim {
     }
 
     static func start() throws(ShimError) {
-        var bootstrap = try Bootstrap(try JSON.parse(readAll(fd: 0)))
+        var bootstrap = try Bootstrap(try JSON.parse(try Sys.read(0, limit: 1 << 20, what: "the bootstrap on standard input")))
         // Written before the serving shim starts: it reads it at once.
         bootstrap.shimPid = nil
         try launchServer(address: bootstrap.address, ["serve", bootstrap.bundle]) { () throws(ShimError) in
@@ -137,17 +137,6 @@ public enum Shim {
         if recorded == nil { try record.write(to: bundle) }
         unlink(bootstrap.address)
         Sys.printLine(String(decoding: record.json.bytes, as: UTF8.self))
-    }
-
-    static func readAll(fd: Int32) -> [UInt8] {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && lastErrno == EINTR { continue }
-            if n <= 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
     }
 }
 

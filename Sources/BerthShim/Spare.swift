@@ -85,7 +85,7 @@ extension Shim {
     /// end of file or on a malformed or oversized frame.
     private static func readFrame(_ fd: Int32) -> [UInt8]? {
         guard let header = readExactly(fd, 4) else { return nil }
-        let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+        let length = Connection.frameLength(header)
         guard length > 0, length <= Connection.maxPayload else { return nil }
         return readExactly(fd, length)
     }
@@ -104,9 +104,6 @@ extension Shim {
 
     /// One frame, written blocking; a write that fails is berthd gone, and nothing to do.
     private static func writeFrame(_ fd: Int32, _ message: JSON) {
-        let payload = message.bytes
-        let n = payload.count
-        Sys.writeAll(fd, [UInt8(truncatingIfNeeded: n >> 24), UInt8(truncatingIfNeeded: n >> 16),
-                          UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n)] + payload)
+        Sys.writeAll(fd, Connection.frame(message))
     }
 }

@@ -8,16 +8,21 @@ enum Sys {
         guard fd >= 0 else { throw ShimError.system("open " + path, errno: -fd) }
         defer { close(fd) }
         if offset > 0 { lseek(fd, off_t(offset), SEEK_SET) }
+        return try read(fd, limit: limit, what: path)
+    }
+
+    /// Everything left to read from `fd` (at most `limit` bytes); `what` names it in errors.
+    static func read(_ fd: Int32, limit: Int, what: String) throws(ShimError) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while out.count <= limit {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { CBerthShim.read(fd, $0.baseAddress, $0.count) }
             if n < 0 && lastErrno == EINTR { continue }
-            if n < 0 { throw ShimError.system("read " + path, errno: lastErrno) }
+            if n < 0 { throw ShimError.system("read " + what, errno: lastErrno) }
             if n == 0 { return out }
             out.append(contentsOf: chunk[0..<n])
         }
-        throw ShimError(.internal, path + " is larger than \(limit) bytes")
+        throw ShimError(.internal, what + " is larger than \(limit) bytes")
     }
 
     /// Writes all of `bytes`, retrying short writes and EINTR.

@@ -8,8 +8,7 @@ extension TaskService {
             throw ShimError.invalidParams("signal is required (an integer)")
         }
         let all = params["all"]?.bool ?? false
-        if let value = params["execID"], !value.isNull {
-            guard let execID = value.string else { throw ShimError.invalidParams("execID must be a string") }
+        if let execID = try params.optionalString("execID") {
             guard let p = execs[execID], p.status == "running" else { throw ShimError(.notFound, "exec " + execID + " is not running") }
             guard CBerthShim.kill(p.pid, signal32) == 0 else {
                 throw ShimError.system("kill exec " + execID, errno: lastErrno, kind: .failedPrecondition)
@@ -37,7 +36,7 @@ extension TaskService {
             let p = try process(execID)
             guard p.status == "stopped" else { throw ShimError(.failedPrecondition, "exec " + execID + " is " + p.status) }
             execs[execID] = nil
-            return reply.ok((p.exit ?? ExitRecord(pid: p.pid, exitStatus: 255, exitedAt: timestampNow())).response)
+            return reply.ok((p.exit ?? ExitRecord(pid: p.pid, exitStatus: 255, exitedAt: timestampNow())).json)
         }
         let p = try process(nil)
         guard p.status == "stopped" || p.status == "created" else {
@@ -58,7 +57,7 @@ extension TaskService {
                     deletingInit = false
                     events.publish("/tasks/delete", eventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus,
                                                                  exitedAt: record.exitedAt))
-                    reply.ok(ExitRecord(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt).response)
+                    reply.ok(ExitRecord(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt).json)
                 }
                 if let io = p.io { io.whenOutputDrained(timeoutMs: 2000, finish) } else { finish() }
             }
@@ -75,26 +74,18 @@ extension TaskService {
 
     func wait(_ execID: String?, _ reply: Reply) throws(ShimError) {
         let p = try process(execID)
-        if let exit = p.exit { return reply.ok(exit.response) }
-        let waiter = { (record: ExitRecord) in reply.ok(record.response) }
+        if let exit = p.exit { return reply.ok(exit.json) }
+        let waiter = { (record: ExitRecord) in reply.ok(record.json) }
         if let execID { execs[execID]?.waiters.append(waiter) } else { initProcess?.waiters.append(waiter) }
     }
 
     func pids(_ reply: Reply) {
-        let path = bootstrap.bundle + "/pids.json"
-        let fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return reply.fail(ShimError.system("open " + path, errno: -fd)) }
-        runner.run(["ps", "--format", "json", id], stdout: fd) { error in
-            _ = close(fd)
-            defer { unlink(path) }
-            if let error { return reply.fail(error) }
-            do throws(ShimError) {
-                guard let list = try JSON.parse(try Sys.readFile(path, limit: 16 << 20)).array else {
-                    throw ShimError(.internal, "the runtime's ps printed no list")
-                }
+        runner.runPrintingJSON(["ps", "--format", "json", id], scratch: bootstrap.bundle + "/pids-\(nextScratch()).json") { outcome in
+            switch outcome {
+            case .failure(let error): reply.fail(error)
+            case .success(let printed):
+                guard let list = printed.array else { return reply.fail(ShimError(.internal, "the runtime's ps printed no list")) }
                 reply.ok(.object([("pids", .array(list.filter { $0.int != nil }))]))
-            } catch {
-                reply.fail(error)
             }
         }
     }
@@ -112,7 +103,7 @@ extension TaskService {
     }
 
     func exec(_ params: JSON, _ reply: Reply) throws(ShimError) {
-        guard let execID = params["execID"]?.string else { throw ShimError.invalidParams("execID is required (a string)") }
+        let execID = try params.requiredString("execID")
         guard let process = params["process"], process.isObject else { throw ShimError.invalidParams("process is required (an object)") }
         guard process["cwd"]?.string != nil else { throw ShimError.invalidParams("process.cwd is required (a string)") }
         guard let user = process["user"], user["uid"]?.int != nil, user["gid"]?.int != nil else {
@@ -171,8 +162,8 @@ extension TaskService {
     /// Publishes /tasks/oom each time the kernel OOM-kills in the task's cgroup, until
     /// the init exits. The notification descriptor is read on the loop: no polling.
     func watchOOM() {
-        let path = (try? cgroupsPath(bundle: bootstrap.bundle)) ?? nil
-        guard let memory = MemoryCgroup(cgroupsPath: path ?? "/berth-runtime/" + id), let fd = memory.eventDescriptor() else { return }
+        let path = (try? taskCgroupPath()) ?? "/berth-runtime/" + id
+        guard let memory = MemoryCgroup(cgroupsPath: path), let fd = memory.eventDescriptor() else { return }
         memoryCgroup = memory
         oomKillsSeen = memory.oomKillCount() ?? 0
         oomDescriptor = fd

@@ -15,28 +15,31 @@ extension TaskService {
         return helper.map { RuntimeRunner(runtime: $0, root: bootstrap.runtimeRoot, logPath: runner.logPath, reaper: reaper) }
     }
 
-    /// The task's cgroup path: config.json's `linux.cgroupsPath` (berth-runtime's
-    /// default when absent). NotFound before the task is created or once it is deleted.
+    /// What a cgroup call needs: the helper and the task's cgroup path. NotFound before
+    /// the task is created, FailedPrecondition while it is being deleted.
     private func cgroupCall() throws(ShimError) -> (RuntimeRunner, String) {
         guard let p = initProcess, p.status != "creating" else { throw ShimError(.notFound, "task " + id + " not created") }
         guard !deletingInit else { throw ShimError(.failedPrecondition, "task " + id + " is being deleted") }
         guard let helper = cgroupRunner else { throw ShimError(.failedPrecondition, "berth-runtime is not beside berth-shim") }
-        return (helper, try cgroupsPath(bundle: bootstrap.bundle) ?? "/berth-runtime/" + id)
+        return (helper, try taskCgroupPath())
+    }
+
+    /// The task's cgroup path: config.json's `linux.cgroupsPath` (berth-runtime's default
+    /// when absent), read once: it is fixed when the task is created.
+    func taskCgroupPath() throws(ShimError) -> String {
+        if let path = cachedCgroupPath { return path }
+        let path = try cgroupsPath(bundle: bootstrap.bundle) ?? "/berth-runtime/" + id
+        cachedCgroupPath = path
+        return path
     }
 
     func stats(_ reply: Reply) throws(ShimError) {
         let (helper, cgroup) = try cgroupCall()
-        let path = bootstrap.bundle + "/stats-\(nextScratch()).json"
-        let fd = berth_shim_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ShimError.system("open " + path, errno: -fd) }
-        helper.run(["cgroup-stats", cgroup], stdout: fd) { error in
-            _ = close(fd)
-            defer { unlink(path) }
-            if let error { return reply.fail(ShimError(.internal, error.message)) }
-            do throws(ShimError) {
-                reply.ok(.object([("stats", try JSON.parse(try Sys.readFile(path, limit: 16 << 20)))]))
-            } catch {
-                reply.fail(error)
+        helper.runPrintingJSON(["cgroup-stats", cgroup], scratch: bootstrap.bundle + "/stats-\(nextScratch()).json") { outcome in
+            switch outcome {
+            // Internal, as tasks.md has it (the message is the command's).
+            case .failure(let error): reply.fail(ShimError(.internal, error.message))
+            case .success(let stats): reply.ok(.object([("stats", stats)]))
             }
         }
     }

@@ -36,6 +36,8 @@ final class TaskService {
     var oomKillsSeen: UInt64 = 0
     var oomDescriptor: Int32 = -1
     var memoryCgroup: MemoryCgroup?
+    /// config.json's cgroup path, once read (`taskCgroupPath`).
+    var cachedCgroupPath: String?
     /// The init's mount, IPC, UTS and network namespaces, held from create until its exit
     /// is announced: the init's last reference then does not tear them down inside its
     /// exit (~0.25 ms here); the shim lets go of them once the exit is out.
@@ -63,11 +65,11 @@ final class TaskService {
             case "task.connect":
                 reply.ok(.object([("shimPid", .int(getpid())), ("taskPid", .int(initProcess?.pid ?? 0)), ("version", .string("0.1.0"))]))
             case "task.create": try create(try Stdio(params["stdio"]), reply)
-            case "task.start": try start(try execID(params), reply)
-            case "task.state": reply.ok(try processState(try execID(params)))
+            case "task.start": try start(try params.optionalString("execID"), reply)
+            case "task.state": reply.ok(try processState(try params.optionalString("execID")))
             case "task.kill": try kill(params, reply)
-            case "task.delete": try delete(try execID(params), reply)
-            case "task.wait": try wait(try execID(params), reply)
+            case "task.delete": try delete(try params.optionalString("execID"), reply)
+            case "task.wait": try wait(try params.optionalString("execID"), reply)
             case "task.pids": pids(reply)
             case "task.pause": pauseResume(pause: true, reply)
             case "task.resume": pauseResume(pause: false, reply)
@@ -76,11 +78,11 @@ final class TaskService {
             case "task.stats": try stats(reply)
             case "task.update": try update(params, reply)
             case "task.closeIO":
-                if try flag(params, "stdin") { try io(try execID(params)).closeStdin() }
+                if try params.optionalBool("stdin") == true { try io(try params.optionalString("execID")).closeStdin() }
                 reply.ok(.emptyObject)
             case "task.resizePty":
-                let io = try io(try execID(params))
-                try io.resize(width: try integer(params, "width"), height: try integer(params, "height"))
+                let io = try io(try params.optionalString("execID"))
+                try io.resize(width: try params.requiredInt("width"), height: try params.requiredInt("height"))
                 reply.ok(.emptyObject)
             case "events.subscribe":
                 guard let after = params["afterSeq"]?.int, after >= 0 else { throw ShimError.invalidParams("afterSeq is required (an integer)") }
@@ -93,25 +95,6 @@ final class TaskService {
         } catch {
             reply.fail(error)
         }
-    }
-
-    // MARK: params
-
-    private func execID(_ params: JSON) throws(ShimError) -> String? {
-        guard let value = params["execID"], !value.isNull else { return nil }
-        guard let s = value.string else { throw ShimError.invalidParams("execID must be a string") }
-        return s
-    }
-
-    private func flag(_ params: JSON, _ key: String) throws(ShimError) -> Bool {
-        guard let value = params[key], !value.isNull else { return false }
-        guard let b = value.bool else { throw ShimError.invalidParams(key + " must be a boolean") }
-        return b
-    }
-
-    private func integer(_ params: JSON, _ key: String) throws(ShimError) -> Int {
-        guard let value = params[key]?.int else { throw ShimError.invalidParams(key + " is required (an integer)") }
-        return value
     }
 
     // MARK: init process
@@ -288,9 +271,4 @@ final class TaskService {
         reply.ok(.emptyObject)
         shuttingDown = true
     }
-}
-
-extension ExitRecord {
-    /// `task.wait`'s and `task.delete`'s result.
-    var response: JSON { json }
 }
