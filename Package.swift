@@ -246,6 +246,8 @@ let package = Package(
                 // BerthContent, BerthDigest, BerthMetadata: the content CLI tests put blobs into the running
                 // daemon's store directly (no API method carries blob bytes).
                 "BerthAPI", "BerthContent", "BerthDigest", "BerthMetadata", "BerthOCI", "BerthSystem", "BerthTestSupport",
+                // BerthCtl and ArgumentParser: QuickRunParseTests compares berthctl's two parsers of `run`.
+                "BerthCtl", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The shim's JSON (Embedded Swift, which XCTest and Testing cannot import) compiled again

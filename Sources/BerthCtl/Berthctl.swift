@@ -27,6 +27,10 @@ extension Berthctl {
     public static func entry(_ arguments: [String]? = nil) async {
         do {
             let words = hoistGlobalOptions(arguments ?? Array(CommandLine.arguments.dropFirst()))
+            if let run = QuickRun.parse(words) {
+                try await run.run()
+                return
+            }
             var command = try parseAsRoot(words)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
