@@ -1,3 +1,4 @@
+import BerthSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,15 +56,9 @@ public enum RFC3339 {
 
     /// `seconds` since the epoch as `2025-01-02T03:04:05Z` (UTC, whole seconds).
     public static func format(seconds: Int) -> String {
-        var t = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func pad(_ n: Int32, _ width: Int) -> String {
-            let s = String(n)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
+        let c = Timestamp.civil(seconds)
+        return "\(Timestamp.pad(c.year, 4))-\(Timestamp.pad(c.month, 2))-\(Timestamp.pad(c.day, 2))T"
+            + "\(Timestamp.pad(c.hour, 2)):\(Timestamp.pad(c.minute, 2)):\(Timestamp.pad(c.second, 2))Z"
     }
 
     /// The wall clock, seconds since the epoch.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BerthRuntime
+import BerthSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -130,11 +131,7 @@ extension String {
     }
 }
 
+/// Now, to the second, for log lines (runc's format).
 func nowRFC3339() -> String {
-    var t = time(nil)
-    var parts = tm()
-    gmtime_r(&t, &parts)
-    var buffer = [CChar](repeating: 0, count: 32)
-    strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    String(Timestamp.now().prefix(19)) + "Z"
 }

@@ -313,6 +313,25 @@ import Glibc
         #expect(Timestamp.format(seconds: 0, nanoseconds: 5) == "1970-01-01T00:00:00.000000005Z")
         #expect(Timestamp.format(seconds: 1_795_000_000, nanoseconds: 123_456_789) == "2026-11-18T11:06:40.123456789Z")
     }
+
+    @Test("the UTC calendar arithmetic agrees with gmtime_r, leap days and centuries included")
+    func civilTimeMatchesGmtime() {
+        var seconds = [-86_401, -86_400, -1, 0, 951_782_399, 951_782_400, 4_107_542_400, 4_107_542_399, 13_569_465_600]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 { seconds.append(Int.random(in: -5_000_000_000...15_000_000_000, using: &random)) }
+        for s in seconds {
+            var t = time_t(s)
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            let c = Timestamp.civil(s)
+            let expected = (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+            guard c == expected else {
+                Issue.record("\(s): \(c) against gmtime_r's \(expected)")
+                return
+            }
+        }
+    }
 }
 
 final class Counter: Sendable {
