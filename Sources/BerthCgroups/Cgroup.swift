@@ -140,6 +140,12 @@ public final class Cgroup: Sendable {
     /// in `cgroup.subtree_control` (a controller the kernel refuses there is skipped,
     /// as runc does; `apply` then names what is missing).
     public func create() throws {
+        try createV1()
+        try createUnified()
+    }
+
+    /// `create()` in the v1 hierarchies only (none on v2).
+    public func createV1() throws {
         let components = Array(path.split(separator: "/").map(String.init))
         for h in v1 {
             var dir = h.mountPoint
@@ -149,13 +155,16 @@ public final class Cgroup: Sendable {
                 if h.controllers.contains("cpuset") { try Cgroup.inheritCpuset(dir) }
             }
         }
-        if let unified {
-            var dir = unified.mountPoint
-            for c in components {
-                Cgroup.enableControllers(in: dir)
-                dir += "/" + c
-                try Cgroup.makeDirectory(dir)
-            }
+    }
+
+    /// `create()` in the cgroup2 hierarchy only (none on v1).
+    public func createUnified() throws {
+        guard let unified else { return }
+        var dir = unified.mountPoint
+        for c in path.split(separator: "/").map(String.init) {
+            Cgroup.enableControllers(in: dir)
+            dir += "/" + c
+            try Cgroup.makeDirectory(dir)
         }
     }
 

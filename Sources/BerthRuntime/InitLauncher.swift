@@ -37,9 +37,21 @@ struct InitLauncher {
             noPivot: noPivot)
     }
 
+    /// Whether a create's init may join its v1 cgroup by path after GO, so the parent
+    /// can make the directories while the clone runs: not with a user namespace (the
+    /// parent moves the init then) nor when joining a pid namespace (the child forks,
+    /// which a second thread of the parent could leave holding malloc's locks).
+    static func mayJoinCgroupAfterClone(_ spec: Spec) -> Bool {
+        !(spec.linux?.namespaces ?? []).contains { $0.type == "user" || ($0.type == "pid" && $0.path != nil) }
+    }
+
     /// Clones the container init into new namespaces and drives it until it waits on
     /// the exec fifo. Runs prestart and createRuntime hooks when the init asks.
-    func spawnCreate(cgroup: Cgroup, store: StateStore, hooks: Spec.Hooks?) throws -> Int32 {
+    /// With `v1Setup` (making the cgroup's v1 directories and applying the limits), the
+    /// init joins the v1 hierarchies after GO, by path, and GO waits for that work.
+    /// `whileReady` runs once GO is sent, while the init sets itself up.
+    func spawnCreate(cgroup: Cgroup, v1Setup: BackgroundWork?, hooks: Spec.Hooks?,
+                     whileReady: (Int32) throws -> Void) throws -> Int32 {
         var flags: UInt64 = 0
         var joins: [(fd: Int32, type: Int32)] = []
         defer { joins.forEach { close($0.fd) } }
@@ -63,11 +75,12 @@ struct InitLauncher {
         // writes would then be checked against the namespace's root).
         let spawned = try spawn(flags: flags, joins: joins, waitForGo: true, forkAfterJoin: joinsPid,
                                 becomeRoot: config.newUserNamespace, unshareAfterGo: unshareLater,
-                                cgroup: cgroup)
+                                cgroup: cgroup, v1JoinAfterGo: v1Setup != nil)
         defer { close(spawned.sync) }
         var pid = spawned.pid
         do {
             if config.newUserNamespace { try writeIDMappings(pid: pid) }
+            try v1Setup?.wait()
             try moveIntoCgroup(cgroup, spawned, pid: pid)
             try sendGo(spawned.sync, to: pid)
             if joinsPid {
@@ -77,6 +90,7 @@ struct InitLauncher {
                 waitpid(pid, &status, 0) // the intermediate exits at once
                 pid = message.pid // it forked after joining the cgroup: the init is in it too
             }
+            try whileReady(pid)
             while true {
                 let message = try receive(spawned.sync, from: pid)
                 switch Int(message.type) {
@@ -193,7 +207,7 @@ struct InitLauncher {
                        envp userEnvp: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil,
                        process: UnsafePointer<berth_exec_process>? = nil,
                        becomeRoot: Bool = false, unshareAfterGo: Int32 = 0,
-                       cgroup: Cgroup? = nil) throws -> Spawned {
+                       cgroup: Cgroup? = nil, v1JoinAfterGo: Bool = false) throws -> Spawned {
         // The child joins the cgroup by itself unless a user namespace is involved: then
         // the parent moves it (see proto-docs/runtime-init.md, "Joining the cgroup").
         let selfJoin = !becomeRoot && !joins.contains { $0.type == NamespaceTable.flags["user"]! }
@@ -221,8 +235,10 @@ struct InitLauncher {
             if cgroupFD >= 0 { close(cgroupFD) }
         }
         let taskFiles = selfJoin ? cgroup?.v1TaskFiles ?? [] : []
+        // Joined after GO by path instead: the directories do not exist yet.
+        let taskPaths = selfJoin && v1JoinAfterGo ? taskFiles : []
         if let cgroup, selfJoin {
-            for file in taskFiles {
+            for file in taskFiles where taskPaths.isEmpty {
                 let fd = open(file, O_WRONLY | O_CLOEXEC)
                 if fd < 0 { break }
                 taskFDs.append(fd)
@@ -250,6 +266,7 @@ struct InitLauncher {
                 return fds.withUnsafeBufferPointer { fdp in
                     types.withUnsafeBufferPointer { tp in
                         taskFDs.withUnsafeBufferPointer { taskp in
+                          withCStrings(taskPaths) { pathp in
                             withUnsafeMutablePointer(to: &intoCgroup) { used in
                                 var args = berth_spawn_args(
                                     clone_flags: flags, sync_fd: childEnd, exec_fd: exe, join_fds: fdp.baseAddress,
@@ -257,10 +274,13 @@ struct InitLauncher {
                                     become_root: becomeRoot ? 1 : 0, unshare_after_go: unshareAfterGo,
                                     fork_after_join: forkAfterJoin ? 1 : 0,
                                     cgroup_task_fds: taskp.baseAddress, cgroup_task_fd_count: Int32(taskFDs.count),
+                                    cgroup_task_paths: UnsafeRawPointer(pathp).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                                    cgroup_task_path_count: Int32(taskPaths.count),
                                     cgroup_fd: cgroupFD, cgroup_fd_used: used,
                                     argv: cargv, envp: cenvp, process: process)
                                 return berth_spawn(&args, nil)
                             }
+                          }
                         }
                     }
                 }
@@ -271,7 +291,7 @@ struct InitLauncher {
             throw SystemError(errno: -pid, stage: "clone3 (namespaces \(String(flags, radix: 16)))")
         }
         return Spawned(pid: pid, sync: parentEnd,
-                       joinedV1: selfJoin && taskFDs.count == taskFiles.count,
+                       joinedV1: selfJoin && (taskFDs.count == taskFiles.count || !taskPaths.isEmpty),
                        joinedUnified: cgroup?.unifiedDirectory == nil || intoCgroup == 1)
     }
 

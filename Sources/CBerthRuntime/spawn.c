@@ -75,6 +75,16 @@ static void join_cgroup(const berth_spawn_args *a) {
     }
 }
 
+// The same through paths, for v1 directories made after the clone (see berth_spawn_args).
+static void join_cgroup_by_path(const berth_spawn_args *a) {
+    for (int i = 0; i < a->cgroup_task_path_count; i++) {
+        int fd = open(a->cgroup_task_paths[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) child_fail(a->sync_fd, errno, "join cgroup (open tasks)");
+        if (write(fd, "0", 1) != 1) child_fail(a->sync_fd, errno, "join cgroup (write 0 to tasks)");
+        close(fd);
+    }
+}
+
 pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
     sigset_t all, old;
     sigfillset(&all);
@@ -149,6 +159,7 @@ pid_t berth_spawn(const berth_spawn_args *a, int *pidfd) {
             if (syscall(SYS_setresuid, 0, 0, 0) != 0) child_fail(a->sync_fd, errno, "setresuid 0 in the user namespace");
             if (setgroups(0, NULL) != 0 && errno != EPERM) child_fail(a->sync_fd, errno, "setgroups in the user namespace");
         }
+        join_cgroup_by_path(a);
         if (a->unshare_after_go && unshare(a->unshare_after_go) != 0) child_fail(a->sync_fd, errno, "unshare cgroup namespace");
     }
     // The user namespace first: joining it grants the rights to join the others.

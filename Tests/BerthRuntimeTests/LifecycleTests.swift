@@ -355,6 +355,25 @@ struct LifecycleTests {
             #expect(cgroupDirectories(id).isEmpty, "cgroups left behind: \(cgroupDirectories(id))")
         }
     }
+
+    /// A limit the kernel refuses (a CFS quota under its 1 ms minimum) fails `create`
+    /// (berth-runtime applies limits on a second thread while it clones the init: the
+    /// error still comes back), and nothing is left: no state, no cgroup, no init.
+    @Test(arguments: RuntimeKind.allCases)
+    func createWithARefusedLimitFailsAndLeavesNothing(_ kind: RuntimeKind) async throws {
+        try await withTestBed { bed in
+            let rt = bed.cli(kind)
+            let bundle = try await bed.bundle { c in
+                c["linux", "resources", "cpu"] = ["quota": 500, "period": 100_000]
+            }
+            let id = bed.id("badq")
+            let create = try await rt("create", "--bundle", bundle.path, id)
+            #expect(create.status != 0, "\(create)")
+            if kind == .berth { #expect(create.stderr.contains("cfs_quota_us"), "\(create)") }
+            #expect(!FileManager.default.fileExists(atPath: rt.root + "/" + id), "state directory left behind")
+            #expect(cgroupDirectories(id).isEmpty, "cgroups left behind: \(cgroupDirectories(id))")
+        }
+    }
 }
 
 /// The cgroup directories named `id` under any hierarchy (what a runtime leaves behind).

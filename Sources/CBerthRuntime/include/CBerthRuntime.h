@@ -48,6 +48,11 @@ typedef struct berth_spawn_args {
     /// kernel's global threadgroup lock, Linux >= 6.0). cgroup2: clone3 CLONE_INTO_CGROUP.
     const int *cgroup_task_fds;
     int cgroup_task_fd_count;
+    /// Or v1 `tasks` files the child opens and writes "0" into after GO, before the
+    /// cgroup namespace: the parent made those directories on a second thread while the
+    /// clone ran (create only; never with a user namespace or a fork after the join).
+    const char *const *cgroup_task_paths;
+    int cgroup_task_path_count;
     int cgroup_fd;            // >= 0: a cgroup2 directory to clone into; -1: none
     int *cgroup_fd_used;      // out (may be NULL): 1 when the clone went into cgroup_fd
     char *const *argv;
