@@ -134,7 +134,13 @@ final class TaskService {
         }
     }
 
+    /// Answers first: the rest (~0.5 ms of opens and reads here) overlaps with berthd
+    /// answering its client. Nothing is lost by the order: the loop takes the next call
+    /// (a start, a kill) and reaps an exit only once this returns, and /tasks/create is
+    /// still sent before any event that follows it.
     private func createdInit(pid: Int32, bundle: String, _ reply: Reply) {
+        reply.ok(.object([("pid", .int(pid))]))
+        watch(pid: pid, execID: nil)
         exitFile = try? PreparedExitFile(bundle: bundle)
         heldNamespaces = ["mnt", "ipc", "uts", "net"].compactMap { name in
             let fd = berth_shim_open("/proc/\(pid)/ns/" + name, O_RDONLY | O_CLOEXEC, 0)
@@ -142,8 +148,6 @@ final class TaskService {
         }
         watchOOM()
         events.publish("/tasks/create", eventPayload(containerID: id, pid: pid))
-        watch(pid: pid, execID: nil)
-        reply.ok(.object([("pid", .int(pid))]))
     }
 
     /// After the runtime's create or exec: its error, or the console it sent (when one
