@@ -158,6 +158,7 @@ public struct Runtime: Sendable {
 
 /// A config.json's spec; a malformed one is an error naming the file and the field.
 func decodeSpec(_ bytes: [UInt8], path: String) throws -> Spec {
+    if let spec = Spec.quickDecode(bytes) { return spec } // JSONDecoder for the rest, and its errors
     do {
         return try JSONDecoder().decode(Spec.self, from: Data(bytes))
     } catch let error as DecodingError {

@@ -90,6 +90,7 @@ extension Runtime {
     /// Reads an exec's process from `--process FILE` (runc's format: a Spec.Process).
     public static func loadProcess(_ path: String) throws -> Spec.Process {
         let bytes = try FileSystem.readFile(path, limit: 16 << 20)
+        if let process = Spec.Process.quickDecode(bytes) { return process } // JSONDecoder for the rest, and its errors
         do {
             return try JSONDecoder().decode(Spec.Process.self, from: Data(bytes))
         } catch let error as DecodingError {
