@@ -1,28 +1,31 @@
 /// A forward-only reader of one JSON document, for `Spec.quickDecode`: each call reads
 /// one value of the type asked for, and throws `Unsure` for anything else (the caller
-/// then leaves the document to JSONDecoder). See SpecQuickDecode.swift.
-final class QuickJSONReader {
-    struct Unsure: Error {}
+/// then leaves the document to JSONDecoder). See SpecQuickDecode.swift; berth-runtime
+/// reads its state.json with it too.
+package final class QuickJSONReader {
+    package struct Unsure: Error {
+        package init() {}
+    }
 
     private let bytes: [UInt8]
     private var at = 0
     private var depth = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    package init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Nothing but whitespace is left.
-    func atEnd() -> Bool {
+    package func atEnd() -> Bool {
         skipWhitespace()
         return at == bytes.count
     }
 
-    func required<T>(_ value: T?) throws -> T {
+    package func required<T>(_ value: T?) throws -> T {
         guard let value else { throw Unsure() }
         return value
     }
 
     /// `null` as nil; anything else read by `body`.
-    func optional<T>(_ body: () throws -> T) throws -> T? {
+    package func optional<T>(_ body: () throws -> T) throws -> T? {
         if try peek() == UInt8(ascii: "n") {
             try literal("null")
             return nil
@@ -31,7 +34,7 @@ final class QuickJSONReader {
     }
 
     /// The members of an object, in order; a key seen twice is `Unsure`.
-    func object(_ member: (String) throws -> Void) throws {
+    package func object(_ member: (String) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
         depth += 1
         guard depth <= 64 else { throw Unsure() }
@@ -56,7 +59,7 @@ final class QuickJSONReader {
         }
     }
 
-    func array<T>(_ element: () throws -> T) throws -> [T] {
+    package func array<T>(_ element: () throws -> T) throws -> [T] {
         try expect(UInt8(ascii: "["))
         depth += 1
         guard depth <= 64 else { throw Unsure() }
@@ -77,15 +80,15 @@ final class QuickJSONReader {
         }
     }
 
-    func strings() throws -> [String] { try array { try string() } }
+    package func strings() throws -> [String] { try array { try string() } }
 
-    func stringMap() throws -> [String: String] {
+    package func stringMap() throws -> [String: String] {
         var map: [String: String] = [:]
         try object { key in map[key] = try string() }
         return map
     }
 
-    func bool() throws -> Bool {
+    package func bool() throws -> Bool {
         switch try peek() {
         case UInt8(ascii: "t"): try literal("true"); return true
         case UInt8(ascii: "f"): try literal("false"); return false
@@ -94,7 +97,7 @@ final class QuickJSONReader {
     }
 
     /// A plain integer (`-`, digits; no fraction, no exponent) that fits `T`.
-    func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+    package func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
         skipWhitespace()
         var negative = false
         if at < bytes.count, bytes[at] == UInt8(ascii: "-") {
@@ -121,7 +124,7 @@ final class QuickJSONReader {
         return value
     }
 
-    func string() throws -> String {
+    package func string() throws -> String {
         try expect(UInt8(ascii: "\""))
         let start = at
         var escaped = false
@@ -148,7 +151,7 @@ final class QuickJSONReader {
     }
 
     /// Any value, unread.
-    func skip() throws {
+    package func skip() throws {
         switch try peek() {
         case UInt8(ascii: "{"): try object { _ in try skip() }
         case UInt8(ascii: "["): _ = try array { try skip() }

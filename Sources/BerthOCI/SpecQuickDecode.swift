@@ -82,7 +82,7 @@ extension QuickJSONReader {
         return Spec.Mount(destination: try required(destination), type: type, source: source, options: options)
     }
 
-    func hooks() throws -> Spec.Hooks {
+    package func hooks() throws -> Spec.Hooks {
         var hooks = Spec.Hooks()
         try object { key in
             switch key {

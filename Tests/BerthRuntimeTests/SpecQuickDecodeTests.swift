@@ -71,6 +71,28 @@ import Testing
         #expect(Spec.Process.quickDecode(Array(#"{"user":{"uid":0,"gid":0}}"#.utf8)) == nil) // no cwd: JSONDecoder's error
     }
 
+    @Test("state.json (300 generated, hooks and annotations or not) is read as JSONDecoder reads it; an older one with the spec inside is left to it")
+    func savedStates() throws {
+        var random = SplitMix(seed: 0x57A7E)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for _ in 0..<300 {
+            var spec = Spec()
+            spec.hooks = SpecGenerator.maybe(&random, SpecGenerator.hooks)
+            spec.annotations = SpecGenerator.maybe(&random) { ["k" + SpecGenerator.text(&$0): SpecGenerator.text(&$0)] }
+            var state = SavedState(id: SpecGenerator.text(&random), bundle: SpecGenerator.text(&random), rootfs: SpecGenerator.text(&random),
+                                   pid: SpecGenerator.int(&random), startTime: SpecGenerator.int(&random), created: SpecGenerator.text(&random),
+                                   cgroupsPath: SpecGenerator.text(&random), spec: spec)
+            state.owner = SpecGenerator.text(&random)
+            let document = Array(try encoder.encode(state))
+            let expected = try JSONDecoder().decode(SavedState.self, from: Data(document))
+            let quick = try #require(SavedState.quickDecode(document))
+            #expect(try encoder.encode(quick) == encoder.encode(expected))
+        }
+        let legacy = #"{"id":"a","bundle":"/b","rootfs":"/b/r","pid":1,"startTime":2,"created":"t","cgroupsPath":"/c","spec":{"ociVersion":"1.2.0"}}"#
+        #expect(SavedState.quickDecode(Array(legacy.utf8)) == nil)
+    }
+
     /// Documents the quick reader must leave to JSONDecoder, whether that then reads them
     /// (the number forms) or fails with its own message (the rest).
     static let leftToJSONDecoder: [String] = [
