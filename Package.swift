@@ -255,7 +255,8 @@ let package = Package(
         .testTarget(name: "BerthShimJSONTests", dependencies: ["CBerthShim"]),
         .testTarget(name: "BerthShimTests", dependencies: ["BerthAPI", "BerthOCI", "BerthSystem", "BerthTestSupport"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthOCI", "BerthSystem"]),
-        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem", "CBerthRuntime", "BerthTestSupport"]),
+        // BerthAPI: SpecQuickDecodeTests also checks the containers.create request berthctl writes by hand.
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime", "BerthOCI", "BerthSystem", "CBerthRuntime", "BerthTestSupport", "BerthAPI"]),
         .testTarget(
             name: "BerthSnapshotsTests",
             dependencies: ["BerthSnapshots", "BerthAPI", "BerthMetadata", "BerthSystem", "CBerthLinux"]

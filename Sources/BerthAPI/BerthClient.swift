@@ -108,6 +108,13 @@ public final class BerthClient: Sendable {
         _ = try await callRaw(method.name, params: params, timeout: timeout)
     }
 
+    /// `callForEffect` with params already encoded as JSON.
+    public func callForEffect(_ method: String, paramsJSON: [UInt8], timeout: Duration? = nil) async throws {
+        let id = handler.nextID()
+        _ = try await send(id: id, bytes: RPCMessage.request(id: id, method: method, paramsJSON: paramsJSON), method: method,
+                           timeout: timeout ?? defaultTimeout)
+    }
+
     /// Calls a method by name with any encodable params; returns the whole response
     /// message (for methods this library has no types for).
     public func callRaw(_ method: String, params: some Encodable & Sendable, timeout: Duration? = nil) async throws -> [UInt8] {

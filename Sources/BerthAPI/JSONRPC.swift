@@ -1,3 +1,4 @@
+import BerthOCI
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -116,6 +117,14 @@ public enum RPCMessage {
 
     public static func request(id: RPCID, method: String, params: some Encodable) throws -> [UInt8] {
         try WireJSON.encode(Request(id: id, method: method, params: params))
+    }
+
+    /// A request around params already encoded as JSON (`CreateContainerRequest.quickJSON`).
+    public static func request(id: Int64, method: String, paramsJSON: [UInt8]) -> [UInt8] {
+        var w = QuickJSONWriter()
+        w.string(method)
+        return Array(#"{"id":\#(id),"jsonrpc":"2.0","method":"#.utf8) + w.bytes + Array(#","params":"#.utf8) + paramsJSON
+            + [UInt8(ascii: "}")]
     }
 
     public static func notification(method: String, params: some Encodable) throws -> [UInt8] {

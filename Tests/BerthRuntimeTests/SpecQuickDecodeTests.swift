@@ -1,3 +1,4 @@
+import BerthAPI
 @testable import BerthOCI
 @testable import BerthRuntime
 import Foundation
@@ -91,6 +92,42 @@ import Testing
         }
         let legacy = #"{"id":"a","bundle":"/b","rootfs":"/b/r","pid":1,"startTime":2,"created":"t","cgroupsPath":"/c","spec":{"ociVersion":"1.2.0"}}"#
         #expect(SavedState.quickDecode(Array(legacy.utf8)) == nil)
+    }
+
+    @Test("a spec written by hand (2,000 generated, and Berth's defaults) is read back by JSONDecoder as it was")
+    func quickJSONRoundTrips() throws {
+        var random = SplitMix(seed: 0x3717E)
+        var specs = [Spec.runtimeDefault(), Spec.containerDefault(namespace: "n", id: "c", args: ["true"])]
+        specs[1].linux?.seccomp = try DefaultSeccompProfile.load(from: Self.contribProfile)
+        for _ in 0..<2000 { specs.append(SpecGenerator.spec(&random)) }
+        for spec in specs {
+            let back = try JSONDecoder().decode(Spec.self, from: Data(spec.quickJSON()))
+            #expect(back == spec)
+            if back != spec { return }
+        }
+    }
+
+    @Test("the containers.create request berthctl writes by hand is read by JSONDecoder as the request it was")
+    func createContainerRequestRoundTrips() throws {
+        var random = SplitMix(seed: 0xC0DE)
+        for index in 0..<200 {
+            var container = Container(id: SpecGenerator.text(&random), spec: SpecGenerator.spec(&random))
+            if index % 2 == 0 {
+                container.image = SpecGenerator.text(&random)
+                container.runtime = .init(name: "runc", options: ["k": SpecGenerator.text(&random)])
+                container.snapshotter = "overlayfs"
+                container.snapshotKey = SpecGenerator.text(&random)
+                container.labels = ["a": SpecGenerator.text(&random), "io.berth/x": "y\\"]
+                container.createdAt = "2026-11-26T00:00:00Z"
+                container.updatedAt = "2026-11-26T00:00:01Z"
+            }
+            let request = CreateContainerRequest(namespace: index % 3 == 0 ? nil : "ns\(index)", container: container)
+            let back = try JSONDecoder().decode(CreateContainerRequest.self, from: Data(request.quickJSON()))
+            #expect(back == request)
+            // And as a whole JSON-RPC request: berthd reads its params as these.
+            let message = RPCMessage.request(id: Int64(index), method: "containers.create", paramsJSON: request.quickJSON())
+            #expect(try RPCMessage.decodeParams(CreateContainerRequest.self, from: message) == request)
+        }
     }
 
     /// Documents the quick reader must leave to JSONDecoder, whether that then reads them

@@ -99,3 +99,33 @@ extension Container {
     /// only then is the image's file system mounted.
     public static let userLabel = "io.berth.image.user"
 }
+
+extension CreateContainerRequest {
+    /// The request as JSON without JSONEncoder (`Spec.quickJSON` says why): what
+    /// `berthctl run` sends. JSONDecoder reads back the same request (a test checks).
+    public func quickJSON() -> [UInt8] {
+        var w = QuickJSONWriter()
+        w.object { w in
+            w.member("namespace", namespace)
+            w.key("container")
+            w.object { w in
+                w.member("id", container.id)
+                w.member("image", container.image)
+                w.key("runtime")
+                w.object { w in
+                    w.member("name", container.runtime.name)
+                    w.member("options", container.runtime.options)
+                }
+                w.key("spec")
+                container.spec.write(to: &w)
+                w.member("snapshotter", container.snapshotter)
+                w.member("snapshotKey", container.snapshotKey)
+                w.key("labels")
+                w.stringMap(container.labels)
+                w.member("createdAt", container.createdAt)
+                w.member("updatedAt", container.updatedAt)
+            }
+        }
+        return w.bytes
+    }
+}
