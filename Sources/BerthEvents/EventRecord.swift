@@ -1,4 +1,5 @@
 import BerthAPI
+import BerthOCI
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -26,15 +27,15 @@ public final class EventRecord: Sendable, FilterAdaptor {
         var out: [UInt8] = []
         out.reserveCapacity(payloadJSON.count + namespace.utf8.count + topic.utf8.count + 96)
         out += Array(#"{"namespace":"#.utf8)
-        JSONText.appendString(namespace, to: &out)
+        QuickJSONWriter.appendString(namespace, to: &out)
         out += Array(#","payload":"#.utf8)
         out += payloadJSON
         out += Array(#","seq":"#.utf8)
         out += Array(String(seq).utf8)
         out += Array(#","timestamp":"#.utf8)
-        JSONText.appendString(timestamp, to: &out)
+        QuickJSONWriter.appendString(timestamp, to: &out)
         out += Array(#","topic":"#.utf8)
-        JSONText.appendString(topic, to: &out)
+        QuickJSONWriter.appendString(topic, to: &out)
         out.append(UInt8(ascii: "}"))
         json = out
     }
@@ -117,25 +118,3 @@ public final class EventRecord: Sendable, FilterAdaptor {
         }
     }
 }
-
-/// Small JSON writing helpers for hand-built messages (the hot path avoids JSONEncoder).
-enum JSONText {
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [0x5C, 0x22]
-            case UInt8(ascii: "\\"): out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-            case 0x09: out += [0x5C, UInt8(ascii: "t")]
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-}
-

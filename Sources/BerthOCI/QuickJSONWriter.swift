@@ -81,20 +81,26 @@ package struct QuickJSONWriter {
     }
 
     private mutating func writeString(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
+        Self.appendString(s, to: &bytes)
+    }
+
+    /// `s` as a JSON string (quotes, escapes) at the end of `out`; BerthEvents' journal
+    /// records use it too.
+    package static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
-            case UInt8(ascii: "\""): bytes += [0x5c, 0x22]
-            case UInt8(ascii: "\\"): bytes += [0x5c, 0x5c]
-            case 0x0a: bytes += [0x5c, UInt8(ascii: "n")]
-            case 0x0d: bytes += [0x5c, UInt8(ascii: "r")]
-            case 0x09: bytes += [0x5c, UInt8(ascii: "t")]
+            case UInt8(ascii: "\""): out += [0x5c, 0x22]
+            case UInt8(ascii: "\\"): out += [0x5c, 0x5c]
+            case 0x0a: out += [0x5c, UInt8(ascii: "n")]
+            case 0x0d: out += [0x5c, UInt8(ascii: "r")]
+            case 0x09: out += [0x5c, UInt8(ascii: "t")]
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                bytes += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xf)]]
-            default: bytes.append(b)
+                out += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xf)]]
+            default: out.append(b)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: "\""))
     }
 }
