@@ -38,7 +38,7 @@ extension Spec {
 }
 
 extension Spec.Hooks {
-    func write(to w: inout QuickJSONWriter) {
+    package func write(to w: inout QuickJSONWriter) {
         func hooks(_ w: inout QuickJSONWriter, _ name: String, _ list: [Spec.Hook]?) {
             w.list(name, list) { w, h in
                 w.object { w in

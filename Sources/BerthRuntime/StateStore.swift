@@ -107,6 +107,27 @@ extension SavedState {
     }
 }
 
+extension SavedState {
+    /// state.json as JSONEncoder wrote it (sorted keys, nil members left out; never the
+    /// legacy spec), by hand: create writes it once in a fresh process.
+    func quickJSON() -> [UInt8] {
+        var w = QuickJSONWriter()
+        w.object { w in
+            w.member("annotations", annotations)
+            w.member("bundle", bundle)
+            w.member("cgroupsPath", cgroupsPath)
+            w.member("created", created)
+            w.member("hooks", hooks) { $1.write(to: &$0) }
+            w.member("id", id)
+            w.member("owner", owner)
+            w.member("pid", pid)
+            w.member("rootfs", rootfs)
+            w.member("startTime", startTime)
+        }
+        return w.bytes
+    }
+}
+
 /// The runtime's state directory (`--root`, default /run/berth-runtime).
 public struct StateStore: Sendable {
     public let root: String
@@ -165,9 +186,7 @@ public struct StateStore: Sendable {
     }
 
     func save(_ state: SavedState) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try FileSystem.writeAtomically(statePath(state.id), Array(try encoder.encode(state)), mode: 0o600)
+        try FileSystem.writeAtomically(statePath(state.id), state.quickJSON(), mode: 0o600)
     }
 
     func ids() -> [String] {

@@ -89,6 +89,10 @@ import Testing
             let expected = try JSONDecoder().decode(SavedState.self, from: Data(document))
             let quick = try #require(SavedState.quickDecode(document))
             #expect(try encoder.encode(quick) == encoder.encode(expected))
+            // What create writes by hand: the same state for JSONDecoder and for the quick reader.
+            let written = state.quickJSON()
+            #expect(try encoder.encode(JSONDecoder().decode(SavedState.self, from: Data(written))) == Data(document))
+            #expect(try encoder.encode(#require(SavedState.quickDecode(written))) == Data(document))
         }
         let legacy = #"{"id":"a","bundle":"/b","rootfs":"/b/r","pid":1,"startTime":2,"created":"t","cgroupsPath":"/c","spec":{"ociVersion":"1.2.0"}}"#
         #expect(SavedState.quickDecode(Array(legacy.utf8)) == nil)
