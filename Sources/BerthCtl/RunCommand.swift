@@ -76,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
             let hasSnapshot = container.snapshotKey != nil
             let snapshotter = self.snapshotter
             @Sendable func removeContainer() async {
-                _ = try? await client.call(API.containersDelete, ContainerRequest(namespace: namespace, id: id))
+                _ = try? await client.quickCall(API.containersDelete, ContainerRequest(namespace: namespace, id: id))
                 if hasSnapshot {
                     _ = try? await client.call(API.snapshotsRemove, SnapshotKeyRequest(snapshotter: snapshotter, namespace: namespace, key: id))
                 }
@@ -91,9 +91,9 @@ struct RunCommand: AsyncParsableCommand {
                     io.stdin = tty ? streams!.stdinPath : nil
                     io.terminal = tty
                 }
-                try await client.call(API.tasksCreate, CreateTaskRequest(namespace: namespace, containerID: id, rootfs: root, io: io))
+                try await client.quickCall(API.tasksCreate, CreateTaskRequest(namespace: namespace, containerID: id, rootfs: root, io: io))
                 streams?.startCopying()
-                try await client.call(API.tasksStart, TaskRequest(namespace: namespace, containerID: id))
+                try await client.quickCall(API.tasksStart, TaskRequest(namespace: namespace, containerID: id))
             } catch {
                 streams?.cancel()
                 _ = try? await client.call(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
@@ -111,9 +111,9 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
             defer { terminal.restore() }
-            let exit = try await client.call(API.tasksWait, TaskRequest(namespace: namespace, containerID: id), timeout: .seconds(365 * 86400))
+            let exit = try await client.quickCall(API.tasksWait, TaskRequest(namespace: namespace, containerID: id), timeout: .seconds(365 * 86400))
             streams?.finish()
-            _ = try? await client.call(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
+            _ = try? await client.quickCall(API.tasksDelete, TaskRequest(namespace: namespace, containerID: id))
             if rm { await removeContainer() }
             return exit.exitStatus
         }
