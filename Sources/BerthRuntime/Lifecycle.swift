@@ -123,7 +123,19 @@ extension Runtime {
         try removeTree(store.directory(id))
     }
 
+    /// Waits until the init is gone (dead, or a zombie), 1 s at most: on its pidfd, which
+    /// turns readable the moment it exits, else by looking every 2 ms.
     private func waitUntilGone(_ saved: SavedState) {
+        let pidfd = berth_pidfd_open(saved.pid)
+        if pidfd >= 0 {
+            defer { close(pidfd) }
+            // Opened after the pid could have been reused: it is the init's if the init
+            // is still alive now.
+            if ProcessInfoReader.isAlive(pid: saved.pid, startTime: saved.startTime) {
+                var ready = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&ready, 1, 1000)
+            }
+        }
         for _ in 0..<500 where ProcessInfoReader.isAlive(pid: saved.pid, startTime: saved.startTime) {
             var status: Int32 = 0
             _ = waitpid(saved.pid, &status, WNOHANG) // reap it if it is ours (run)
