@@ -93,9 +93,9 @@ public struct Runtime: Sendable {
             v1Setup = BackgroundWork { try cgroup.createV1(); try cgroup.apply(resources) }
         } else {
             try cgroup.create()
-            try cgroup.apply(resources)
         }
         cleanup.add { _ = try? v1Setup?.wait(); _ = try? cgroup.kill(signal: SIGKILL); _ = try? cgroup.remove() }
+        if v1Setup == nil { try cgroup.apply(resources) } // a refused limit: the cleanup above removes the cgroup
 
         let child = try InitLauncher(mode: .create, id: id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                                      fifoFD: fifoFD, consoleSocket: options.consoleSocket, preserveFDs: options.preserveFDs,

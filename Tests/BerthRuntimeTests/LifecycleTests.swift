@@ -358,13 +358,20 @@ struct LifecycleTests {
 
     /// A limit the kernel refuses (a CFS quota under its 1 ms minimum) fails `create`
     /// (berth-runtime applies limits on a second thread while it clones the init: the
-    /// error still comes back), and nothing is left: no state, no cgroup, no init.
-    @Test(arguments: RuntimeKind.allCases)
-    func createWithARefusedLimitFailsAndLeavesNothing(_ kind: RuntimeKind) async throws {
+    /// error still comes back; with a user namespace, before the clone), and nothing is
+    /// left: no state, no cgroup, no init.
+    @Test(arguments: RuntimeKind.allCases, [false, true])
+    func createWithARefusedLimitFailsAndLeavesNothing(_ kind: RuntimeKind, userNamespace: Bool) async throws {
         try await withTestBed { bed in
             let rt = bed.cli(kind)
             let bundle = try await bed.bundle { c in
                 c["linux", "resources", "cpu"] = ["quota": 500, "period": 100_000]
+                // With a user namespace, berth-runtime makes the cgroup before the clone, on one thread.
+                if userNamespace {
+                    c["linux", "namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "user"]]
+                    c["linux", "uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+                    c["linux", "gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+                }
             }
             let id = bed.id("badq")
             let create = try await rt("create", "--bundle", bundle.path, id)
