@@ -235,17 +235,21 @@ struct InitLauncher {
             if cgroupFD >= 0 { close(cgroupFD) }
         }
         let taskFiles = selfJoin ? cgroup?.v1TaskFiles ?? [] : []
-        // Joined after GO by path instead: the directories do not exist yet.
-        let taskPaths = selfJoin && v1JoinAfterGo ? taskFiles : []
+        // Joined after GO by path instead when the directories do not exist yet.
+        let taskPaths = v1JoinAfterGo ? taskFiles : []
+        var joinedV1 = selfJoin && (v1JoinAfterGo || taskFiles.isEmpty)
         if let cgroup, selfJoin {
-            for file in taskFiles where taskPaths.isEmpty {
-                let fd = open(file, O_WRONLY | O_CLOEXEC)
-                if fd < 0 { break }
-                taskFDs.append(fd)
-            }
-            if taskFDs.count != taskFiles.count {
-                taskFDs.forEach { close($0) }
-                taskFDs = []
+            if !v1JoinAfterGo {
+                for file in taskFiles {
+                    let fd = open(file, O_WRONLY | O_CLOEXEC)
+                    if fd < 0 { break }
+                    taskFDs.append(fd)
+                }
+                joinedV1 = taskFDs.count == taskFiles.count
+                if !joinedV1 {
+                    taskFDs.forEach { close($0) }
+                    taskFDs = []
+                }
             }
             // CLONE_INTO_CGROUP only for a create's init: the clone is held to the
             // cgroup's pids limit, and an exec into a full container must still work
@@ -291,7 +295,7 @@ struct InitLauncher {
             throw SystemError(errno: -pid, stage: "clone3 (namespaces \(String(flags, radix: 16)))")
         }
         return Spawned(pid: pid, sync: parentEnd,
-                       joinedV1: selfJoin && (taskFDs.count == taskFiles.count || !taskPaths.isEmpty),
+                       joinedV1: joinedV1,
                        joinedUnified: cgroup?.unifiedDirectory == nil || intoCgroup == 1)
     }
 
