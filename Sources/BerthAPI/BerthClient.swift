@@ -108,11 +108,6 @@ public final class BerthClient: Sendable {
         _ = try await callRaw(method.name, params: params, timeout: timeout)
     }
 
-    /// `callForEffect` with params already encoded as JSON.
-    public func callForEffect(_ method: String, paramsJSON: [UInt8], timeout: Duration? = nil) async throws {
-        _ = try await callRaw(method, paramsJSON: paramsJSON, timeout: timeout)
-    }
-
     /// `callRaw` with params already encoded as JSON.
     public func callRaw(_ method: String, paramsJSON: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
         let id = handler.nextID()

@@ -65,8 +65,8 @@ struct RunCommand: AsyncParsableCommand {
             }
             do {
                 // By hand, not JSONEncoder: its first use of a spec's types costs a fresh berthctl ~1.3 ms.
-                try await client.callForEffect(API.containersCreate.name,
-                                               paramsJSON: CreateContainerRequest(namespace: namespace, container: container).quickJSON())
+                _ = try await client.callRaw(API.containersCreate.name,
+                                             paramsJSON: CreateContainerRequest(namespace: namespace, container: container).quickJSON())
             } catch {
                 if container.snapshotKey != nil {
                     _ = try? await client.call(API.snapshotsRemove, SnapshotKeyRequest(snapshotter: snapshotter, namespace: namespace, key: id))
