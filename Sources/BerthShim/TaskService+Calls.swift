@@ -44,6 +44,7 @@ extension TaskService {
         }
         guard !deletingInit else { throw ShimError(.failedPrecondition, "task " + id + " is being deleted") }
         deletingInit = true
+        releaseNamespaces()
         runner.run(["delete", "--force", id]) { [self] error in
             if let error {
                 deletingInit = false

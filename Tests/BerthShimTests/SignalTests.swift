@@ -32,9 +32,12 @@ extension ShimTests {
         }
 
         /// The shim holds the init's namespaces while it runs (so that their teardown is
-        /// not part of the init's exit) and lets go of them once the exit is recorded.
-        @Test("the init's namespaces are held while it runs and released after its exit")
-        func namespacesHeldUntilTheExit() async throws {
+        /// not part of the init's exit) and lets go of them a second after the exit, or at
+        /// the delete if that comes first (so that their teardown does not compete with the
+        /// exit's way to berthd and its subscribers).
+        @Test("the init's namespaces are held while it runs and released a second after its exit, or at its delete",
+              arguments: [false, true])
+        func namespacesHeldUntilTheExit(deleteAtOnce: Bool) async throws {
             try await withShim(["sleep", "100"]) { shim in
                 let client = try await shim.connect()
                 let pid = try await client.call(ShimAPI.create, ShimCreateRequest(stdio: ShimStdio())).pid
@@ -53,8 +56,17 @@ extension ShimTests {
                 #expect(heldNamespaces() == initNamespaces)
                 try await client.call(ShimAPI.kill, ShimKillRequest(signal: SIGKILL))
                 #expect(try await client.call(ShimAPI.wait, ShimProcessRequest()).exitStatus == 137)
-                #expect(heldNamespaces().isEmpty)
-                try await client.call(ShimAPI.delete, ShimProcessRequest())
+                if deleteAtOnce {
+                    try await client.call(ShimAPI.delete, ShimProcessRequest())
+                    #expect(heldNamespaces().isEmpty)
+                } else {
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while !heldNamespaces().isEmpty, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    #expect(heldNamespaces().isEmpty)
+                    try await client.call(ShimAPI.delete, ShimProcessRequest())
+                }
             }
         }
 
