@@ -231,18 +231,19 @@ final class ResponseRouter: ChannelInboundHandler, Sendable {
         let bytes = Array(buffer: unwrapInboundIn(data))
         // The usual answer (a number id, no error) read by hand: MessageHead's JSONDecoder
         // costs a fresh client ~0.3 ms at its first use.
-        if let quick = RPCMessage.quickHead(bytes), quick.method == nil, !quick.hasError, let id = quick.id {
-            take(id)?.continuation.resume(returning: bytes)
-            return
+        // Notifications too (a shim's events, on berthd's path from an exit to its subscribers).
+        if let quick = RPCMessage.quickHead(bytes) {
+            if let method = quick.method {
+                return notify(.init(method: method, message: bytes))
+            }
+            if !quick.hasError, let id = quick.id {
+                take(id)?.continuation.resume(returning: bytes)
+                return
+            }
         }
         guard let head = try? WireJSON.decode(MessageHead.self, from: bytes) else { return }
         if let method = head.method {
-            if let onNotification {
-                onNotification(.init(method: method, message: bytes))
-            } else {
-                notifications.yield(.init(method: method, message: bytes))
-            }
-            return
+            return notify(.init(method: method, message: bytes))
         }
         guard case let .number(id)? = head.id else {
             // An error with id null: the server refused the connection or a frame.
@@ -254,6 +255,14 @@ final class ResponseRouter: ChannelInboundHandler, Sendable {
             pending.continuation.resume(throwing: error.berthError)
         } else {
             pending.continuation.resume(returning: bytes)
+        }
+    }
+
+    private func notify(_ notification: BerthClient.Notification) {
+        if let onNotification {
+            onNotification(notification)
+        } else {
+            notifications.yield(notification)
         }
     }
 

@@ -127,7 +127,7 @@ final class ShimEventForwarder: Sendable {
     /// Handles one notification from the shim (called by the connection, in order).
     func receive(_ notification: BerthClient.Notification) {
         guard notification.method == "events.event" else { return }
-        guard let event = try? notification.decodeParams(ShimEvent.self) else {
+        guard let event = try? notification.quickParams(ShimEvent.self) else {
             logger.warning("undecodable shim event", metadata: ["bundle": "\(bundle)"])
             return
         }
