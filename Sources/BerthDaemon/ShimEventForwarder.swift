@@ -154,10 +154,10 @@ final class ShimEventForwarder: Sendable {
         case let .duplicate(daemonSeq):
             record(event.seq, daemonSeq)
         case let .published(daemonSeq):
-            Task {
-                // A batch the journal refused is not recorded: the shim's replay brings
-                // it back after a restart.
-                if await events.committed(through: daemonSeq) { record(event.seq, daemonSeq) }
+            // A batch the journal refused is not recorded: the shim's replay brings it
+            // back after a restart.
+            events.whenCommitted(through: daemonSeq) { [self] committed in
+                if committed { record(event.seq, daemonSeq) }
             }
         }
     }

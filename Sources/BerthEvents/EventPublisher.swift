@@ -24,6 +24,12 @@ public protocol EventPublisher: Sendable {
     /// refused the event's batch, or the exchange closed first.
     func committed(through seq: UInt64) async -> Bool
 
+    /// `committed(through:)` as a callback, run off the publisher's thread (the
+    /// exchange: on its journal writer's queue, which is awake for the batch's sync
+    /// anyway; no thread of the task pool is woken while the event is on its way to the
+    /// subscribers).
+    func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void)
+
     /// The last `count` events in the journal, oldest first: berthd checks a reconnected
     /// shim's replay against them, so an event journaled just before a crash is not
     /// published twice.
@@ -42,6 +48,10 @@ extension EventPublisher {
 
     /// A publisher without a journal: publishing is all there is to wait for.
     public func committed(through seq: UInt64) async -> Bool { true }
+
+    public func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void) {
+        Task { body(await committed(through: seq)) }
+    }
 
     /// A publisher without a journal has nothing to read back.
     public func journalTail(_ count: Int) -> [Event] { [] }

@@ -24,4 +24,14 @@ public protocol EventTransport: Sendable {
     func addWritabilityHandler(_ body: @escaping @Sendable () -> Void) -> UInt64
 
     func removeWritabilityHandler(_ token: UInt64)
+
+    /// Whether the caller runs in the transport's serial context now (NIO: on the
+    /// channel's event loop): a subscription then writes at once instead of through
+    /// `execute`, so that an event published on the subscriber's own I/O thread (a
+    /// shim's, in berthd) is written before that thread wakes anyone else.
+    var inContext: Bool { get }
+}
+
+extension EventTransport {
+    public var inContext: Bool { false }
 }

@@ -66,11 +66,11 @@ public final class Exchange: EventPublisher {
     private let feed: EventFeed
     private let pending: Mutex<Pending>
     private let subscriptions = Mutex<[UInt64: Subscription]>([:])
-    /// Callers of `committed(through:)` waiting for the journal.
+    /// Callers of `committed(through:)` and `whenCommitted` waiting for the journal.
     private let commitWaiters = Mutex<CommitWaiters>(CommitWaiters())
 
     private struct CommitWaiters {
-        var waiting: [(UInt64, CheckedContinuation<Bool, Never>)] = []
+        var waiting: [(UInt64, @Sendable (Bool) -> Void)] = []
         /// Seq ranges of batches the journal refused (the latest few), for waiters that
         /// come after the failure.
         var failed: [ClosedRange<UInt64>] = []
@@ -128,17 +128,27 @@ public final class Exchange: EventPublisher {
 
     public func committed(through seq: UInt64) async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            // committed is stored before the writer takes this lock: a waiter either sees
-            // the new value here or is found by the writer.
-            let ready = commitWaiters.withLock { w -> Bool? in
-                if w.failed.contains(where: { $0.contains(seq) }) { return false }
-                if feed.committed.load(ordering: .acquiring) >= seq { return true }
-                if pending.withLock({ $0.closed }) { return false }
-                w.waiting.append((seq, continuation))
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
+            onCommit(through: seq) { continuation.resume(returning: $0) }
         }
+    }
+
+    public func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void) {
+        onCommit(through: seq) { [writer] committed in writer.async { body(committed) } }
+    }
+
+    /// Calls `resume` once `seq` is committed (true) or lost (false), on the thread that
+    /// learns it.
+    private func onCommit(through seq: UInt64, _ resume: @escaping @Sendable (Bool) -> Void) {
+        // committed is stored before the writer takes this lock: a waiter either sees
+        // the new value here or is found by the writer.
+        let ready = commitWaiters.withLock { w -> Bool? in
+            if w.failed.contains(where: { $0.contains(seq) }) { return false }
+            if feed.committed.load(ordering: .acquiring) >= seq { return true }
+            if pending.withLock({ $0.closed }) { return false }
+            w.waiting.append((seq, resume))
+            return nil
+        }
+        if let ready { resume(ready) }
     }
 
     public func journalTail(_ count: Int) -> [Event] {
@@ -364,9 +374,9 @@ public final class Exchange: EventPublisher {
     }
 
     private func resumeCommitWaiters(with result: Bool, where ready: (UInt64) -> Bool) {
-        let due = commitWaiters.withLock { w -> [CheckedContinuation<Bool, Never>] in
+        let due = commitWaiters.withLock { w -> [@Sendable (Bool) -> Void] in
             guard !w.waiting.isEmpty else { return [] }
-            var due: [CheckedContinuation<Bool, Never>] = []
+            var due: [@Sendable (Bool) -> Void] = []
             w.waiting.removeAll { entry in
                 guard ready(entry.0) else { return false }
                 due.append(entry.1)
@@ -374,6 +384,6 @@ public final class Exchange: EventPublisher {
             }
             return due
         }
-        for continuation in due { continuation.resume(returning: result) }
+        for resume in due { resume(result) }
     }
 }

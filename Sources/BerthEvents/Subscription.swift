@@ -152,7 +152,8 @@ public final class Subscription: Sendable {
             f.scheduled = true
             return true
         }
-        if schedule { transport.execute { [self] in pump() } }
+        guard schedule else { return }
+        if transport.inContext { pump() } else { transport.execute { [self] in pump() } }
     }
 
     /// Clears `scheduled` unless there is more to do; true when the pump should go on.

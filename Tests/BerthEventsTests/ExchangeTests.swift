@@ -71,18 +71,27 @@ import Glibc
         #expect(seqs.sorted() == Array(2...201))
     }
 
-    /// berthd records a shim's last forwarded event only after `committed(through:)`
-    /// returns: it must return only once the journal holds the event, and always return.
-    @Test func committedThroughReturnsOnceTheJournalHoldsTheEvent() async throws {
+    /// `committed(through:)`, or `whenCommitted` (berthd's shim event forwarder) waited for.
+    static func committed(_ exchange: Exchange, through seq: UInt64, callback: Bool) async -> Bool {
+        guard callback else { return await exchange.committed(through: seq) }
+        return await withCheckedContinuation { continuation in
+            exchange.whenCommitted(through: seq) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// berthd records a shim's last forwarded event only once the exchange says it is
+    /// committed: it must say so only once the journal holds the event, and always answer.
+    @Test(arguments: [false, true])
+    func committedThroughReturnsOnceTheJournalHoldsTheEvent(callback: Bool) async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let exchange = try Self.open(dir)
-        #expect(await exchange.committed(through: 0)) // nothing to wait for
+        #expect(await Self.committed(exchange, through: 0, callback: callback)) // nothing to wait for
         let inJournal = try await withThrowingTaskGroup(of: Bool.self) { group in
             for n in 0..<300 {
                 let seq = try #require(exchange.publish(namespace: "default", topic: "/test/c", payload: Sample(n: n)))
                 group.addTask {
-                    let ok = await exchange.committed(through: seq)
+                    let ok = await Self.committed(exchange, through: seq, callback: callback)
                     return ok && exchange.journal.lastSeq >= seq && exchange.lastSeq >= seq
                 }
             }
@@ -90,7 +99,7 @@ import Glibc
         }
         #expect(inJournal.count == 300 && inJournal.allSatisfy { $0 })
         // A seq that never comes: the wait ends when the exchange closes.
-        let waiter = Task { await exchange.committed(through: 1_000_000) }
+        let waiter = Task { await Self.committed(exchange, through: 1_000_000, callback: callback) }
         try await Task.sleep(for: .milliseconds(50))
         exchange.close()
         #expect(await waiter.value == false)

@@ -83,4 +83,5 @@ struct ConnectionTransport: EventTransport {
     func flush() { connection.flush() }
     func addWritabilityHandler(_ body: @escaping @Sendable () -> Void) -> UInt64 { connection.addWritabilityHandler(body) }
     func removeWritabilityHandler(_ token: UInt64) { connection.removeWritabilityHandler(token) }
+    var inContext: Bool { connection.eventLoop.inEventLoop }
 }
