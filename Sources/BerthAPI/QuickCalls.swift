@@ -41,6 +41,34 @@ extension RPCMessage {
         return r.atEnd() ? result : nil
     }
 
+    /// The `params` of a request or notification, read by hand; nil when unsure
+    /// (`decodeParams` then, which has the error messages).
+    package static func quickParams<P: QuickReadable>(from message: [UInt8]) -> P? {
+        let r = QuickJSONReader(message)
+        var params: P?
+        do {
+            try r.object { key in
+                if key == "params" { params = try P(quick: r) } else { try r.skip() }
+            }
+        } catch {
+            return nil
+        }
+        return r.atEnd() ? params : nil
+    }
+
+    /// `quickParams` for a type known only at run time (berthd's router).
+    package static func quickParams(_ type: any QuickReadable.Type, from message: [UInt8]) -> (any QuickReadable)? {
+        func read<P: QuickReadable>(_: P.Type) -> P? { quickParams(from: message) }
+        return read(type)
+    }
+
+    /// A value written by hand.
+    package static func quickJSON(_ value: any QuickWritable) -> [UInt8] {
+        var w = QuickJSONWriter()
+        value.write(to: &w)
+        return w.bytes
+    }
+
     /// A response's `id` and `method`, and whether it has an `error`, read by hand;
     /// nil when unsure (a string id, a fraction anywhere): `MessageHead` then.
     static func quickHead(_ message: [UInt8]) -> (id: Int64?, method: String?, hasError: Bool)? {
@@ -129,5 +157,51 @@ extension Empty: QuickReadable {
     package init(quick r: QuickJSONReader) throws {
         try r.object { _ in try r.skip() }
         self.init()
+    }
+}
+
+extension Empty: QuickWritable {
+    package func write(to w: inout QuickJSONWriter) {
+        w.object { _ in }
+    }
+}
+
+/// `tasks.kill` as berthd reads it and the `task.kill` it sends on: issue 7's kill →
+/// `/tasks/exit` latency goes through both.
+extension KillTaskRequest: QuickReadable, QuickWritable {
+    package init(quick r: QuickJSONReader) throws {
+        var namespace: String?, containerID: String?, execID: String?, signal: Int32?, all: Bool?
+        try r.object { key in
+            switch key {
+            case "namespace": namespace = try r.optional { try r.string() }
+            case "containerID": containerID = try r.string()
+            case "execID": execID = try r.optional { try r.string() }
+            case "signal": signal = try r.integer(Int32.self)
+            case "all": all = try r.optional { try r.bool() }
+            default: try r.skip()
+            }
+        }
+        self.init(namespace: namespace, containerID: try r.required(containerID), execID: execID,
+                  signal: try r.required(signal), all: all)
+    }
+
+    package func write(to w: inout QuickJSONWriter) {
+        w.object { w in
+            w.member("namespace", namespace)
+            w.member("containerID", containerID)
+            w.member("execID", execID)
+            w.member("signal", signal)
+            w.member("all", all)
+        }
+    }
+}
+
+extension ShimKillRequest: QuickWritable {
+    package func write(to w: inout QuickJSONWriter) {
+        w.object { w in
+            w.member("execID", execID)
+            w.member("signal", signal)
+            w.member("all", all)
+        }
     }
 }

@@ -8,22 +8,6 @@ import BerthOCI
 /// so they are the bytes JSONEncoder writes; QuickEventsTests checks both directions
 /// against Codable.
 
-extension RPCMessage {
-    /// The `params` of a notification, read by hand; nil when unsure (`decodeParams` then).
-    package static func quickParams<P: QuickReadable>(from message: [UInt8]) -> P? {
-        let r = QuickJSONReader(message)
-        var params: P?
-        do {
-            try r.object { key in
-                if key == "params" { params = try P(quick: r) } else { try r.skip() }
-            }
-        } catch {
-            return nil
-        }
-        return r.atEnd() ? params : nil
-    }
-}
-
 extension BerthClient.Notification {
     /// `decodeParams`, read by hand when the params are what `P` reads quickly.
     package func quickParams<P: QuickReadable>(_ type: P.Type) throws -> P {

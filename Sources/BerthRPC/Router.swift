@@ -51,9 +51,20 @@ public struct Router: Sendable {
         precondition(handlers[method.name] == nil, "\(method.name) registered twice")
         if onEventLoop { eventLoopMethods.insert(method.name) }
         handlers[method.name] = { message, context in
-            let params = try RPCMessage.decodeParams(P.self, from: message)
-            return try WireJSON.encode(try await body(params, context))
+            let result = try await body(try Self.decodeParams(P.self, from: message), context)
+            if let quick = result as? any QuickWritable { return RPCMessage.quickJSON(quick) }
+            return try WireJSON.encode(result)
         }
+    }
+
+    /// Params read by hand when their type can be (`QuickReadable`: `tasks.kill`'s), else,
+    /// and whenever the hand reader is unsure, by JSONDecoder, which has the error messages.
+    static func decodeParams<P: Decodable>(_ type: P.Type, from message: [UInt8]) throws -> P {
+        if let quickType = type as? any QuickReadable.Type,
+           let params = RPCMessage.quickParams(quickType, from: message) as? P {
+            return params
+        }
+        return try RPCMessage.decodeParams(type, from: message)
     }
 
     /// The names of every method served, sorted.

@@ -50,7 +50,7 @@ struct TasksService: Sendable {
         // Signals reach the container one thread hop sooner (issue 7's kill → exit latency).
         router.register(API.tasksKill, onEventLoop: true) { params, _ in
             let shim = try shims.handle(params.namespace ?? "default", params.containerID)
-            try await shim.client.call(ShimAPI.kill, ShimKillRequest(execID: params.execID, signal: params.signal, all: params.all))
+            try await shim.client.quickCall(ShimAPI.kill, ShimKillRequest(execID: params.execID, signal: params.signal, all: params.all))
             return Empty()
         }
         router.register(API.tasksDelete) { params, _ in
