@@ -6,7 +6,8 @@
 # (b) 50 containers started one by one, and 10 at a time (wall time)
 # (c) memory with 50 running: shim RSS/PSS (median), daemon RSS idle and at 50
 # (d) `kill -9 berthd` with 10 and 100 tasks running → all RUNNING again
-# (e) kill → /tasks/exit at a subscriber, through tasks.kill and by kill(2) (run first)
+# (e) kill → /tasks/exit at a subscriber, through tasks.kill and by kill(2) (run first),
+#     then through berthctl and ctr side by side (events command, tasks kill or kill(2))
 #
 # Both sides run the same busybox root file system: a directory for Berth (images
 # arrive with issue 6), a one-layer docker-save image made from it for containerd.
@@ -72,13 +73,30 @@ ctr_cleanup_tasks() {
 }
 
 # --- (e) kill → /tasks/exit ------------------------------------------------------
-bench_section "(e) kill → /tasks/exit at a subscriber (goal ≤ 2 ms; containerd here: 19.6 ms via ctr, 2.4 ms direct)"
+bench_section "(e) kill → /tasks/exit at a subscriber (goal ≤ 2 ms), and through each CLI beside containerd"
 # Measured first, on a daemon that has not yet run hundreds of containers: tearing
 # those down keeps the kernel busy for seconds after the CPUs look idle (network
 # namespaces are destroyed asynchronously; RCU grace periods lengthen), and every
 # exit measured then pays for it (here: p50 2.6 ms right after (d), 1.9 ms 20 s later).
 wait_until_idle 30
 "$BIN/berth-bench" task-exit --address "$BERTH_SOCK" --rootfs "$ROOTFS" --count "${TASKS_EXIT_COUNT:-100}"
+# The same through each CLI, side by side: `berthctl events` and `ctr events` as the
+# subscriber (a line on their output), `berthctl tasks kill` and `ctr tasks kill` (a
+# process each time) or kill(2) of the task's process as the kill.
+exit_cli="$BENCH_DIR/exit-cli.txt"
+wait_until_idle 30
+"$BIN/berth-bench" exit-cli --cli berthctl --binary "$BIN/berthctl" --address "$BERTH_SOCK" --rootfs "$ROOTFS" \
+    --count "${TASKS_EXIT_CLI_COUNT:-50}" | tee "$exit_cli"
+wait_until_idle 30
+"$BIN/berth-bench" exit-cli --cli ctr --binary "$(command -v ctr)" --address "$CONTAINERD_SOCK" --image "$IMAGE" \
+    --count "${TASKS_EXIT_CLI_COUNT:-50}" | tee -a "$exit_cli"
+for via in "tasks kill" "kill(2)"; do
+    for p in p50 p99; do
+        b=$(grep "cli=berthctl via=\"$via\"" "$exit_cli" | sed -n "s/.*${p}_ms=\([0-9.]*\).*/\1/p")
+        c=$(grep "cli=ctr via=\"$via\"" "$exit_cli" | sed -n "s/.*${p}_ms=\([0-9.]*\).*/\1/p")
+        echo "tasks.exit_latency_cli via=\"$via\" ${p}_berthctl_ms=$b ${p}_ctr_ms=$c ratio_berth_containerd=$(ratio "$b" "$c")"
+    done
+done
 
 # --- (a) run --rm of /bin/true --------------------------------------------------
 bench_section "(a) run --rm of /bin/true: berthctl vs ctr (runs=$TASKS_RUNS, warmup=$TASKS_WARMUP)"

@@ -53,7 +53,7 @@ struct TaskExitBench: AsyncParsableCommand {
                 _ = try? await client.call(API.containersDelete, ContainerRequest(id: id))
             }
             samples.sort()
-            print("tasks.exit_latency via=\(method) settle_ms=\(settle) count=\(count) p50_ms=\(fmt(pct(samples, 0.5) / 1000)) p99_ms=\(fmt(pct(samples, 0.99) / 1000))")
+            print("tasks.exit_latency via=\(method) settle_ms=\(settle) count=\(count) p50_ms=\(ms(pct(samples, 0.5))) p90_ms=\(ms(pct(samples, 0.9))) p99_ms=\(ms(pct(samples, 0.99)))")
         } }
     }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// berth-bench: micro-benchmarks that need the client library (bench/*.bench.sh run it).
 struct BerthBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "berth-bench", abstract: "Berth micro-benchmarks.", subcommands: [RPC.self, SnapshotsBench.self, EventsBench.self, TaskExitBench.self])
+        commandName: "berth-bench", abstract: "Berth micro-benchmarks.", subcommands: [RPC.self, SnapshotsBench.self, EventsBench.self, TaskExitBench.self, ExitCLIBench.self])
 
     /// Round trips of `system.version` over one connection, one call at a time.
     struct RPC: AsyncParsableCommand {
