@@ -19,7 +19,7 @@ extension BerthClient {
             for await note in notifications {
                 switch note.method {
                 case EventNotificationMethod.event:
-                    guard let params = try? note.decodeParams(EventNotification.self), params.subscription == id else { continue }
+                    guard let params = try? note.quickParams(EventNotification.self), params.subscription == id else { continue }
                     continuation.yield(params.event)
                 case EventNotificationMethod.overflow:
                     guard let params = try? note.decodeParams(OverflowNotification.self), params.subscription == id else { continue }

@@ -150,6 +150,22 @@ package final class QuickJSONReader {
         return s
     }
 
+    /// The next value's first byte, unread (whitespace skipped).
+    package func nextByte() throws -> UInt8 { try peek() }
+
+    /// A plain integer: as Int64, or as UInt64 when it is above Int64.max (the two ways
+    /// BerthAPI's AnyJSON holds integers).
+    package func wideInteger() throws -> (signed: Int64?, unsigned: UInt64?) {
+        skipWhitespace()
+        let start = at
+        do {
+            return (try integer(Int64.self), nil)
+        } catch {
+            at = start
+            return (nil, try integer(UInt64.self))
+        }
+    }
+
     /// Any value, unread.
     package func skip() throws {
         switch try peek() {

@@ -106,4 +106,39 @@ import Testing
             }
         }
     }
+
+    /// Random JSON values of every kind AnyJSON holds, numbers with fractions aside.
+    static func value(_ rng: inout some RandomNumberGenerator, depth: Int = 0) -> AnyJSON {
+        switch Int.random(in: depth > 3 ? 0...5 : 0...7, using: &rng) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &rng))
+        case 2: return .integer(Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0...63, using: &rng))
+        case 3: return .unsigned(UInt64.random(in: (UInt64(Int64.max) + 1)...UInt64.max, using: &rng))
+        case 4, 5: return .string(texts.randomElement(using: &rng)!)
+        case 6: return .array((0..<Int.random(in: 0...4, using: &rng)).map { _ in value(&rng, depth: depth + 1) })
+        default:
+            var members: [String: AnyJSON] = [:]
+            for _ in 0..<Int.random(in: 0...4, using: &rng) { members[texts.randomElement(using: &rng)!] = value(&rng, depth: depth + 1) }
+            return .object(members)
+        }
+    }
+
+    @Test("events.event notifications read by hand are those JSONDecoder reads, payloads of every kind included")
+    func eventNotifications() throws {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<500 {
+            let event = Event(seq: UInt64(n) * 7919, timestamp: Self.texts[n % Self.texts.count], namespace: "default",
+                              topic: "/tasks/exit", payload: Self.value(&rng))
+            let message = try RPCMessage.notification(method: "events.event", params: EventNotification(subscription: UInt64(n), event: event))
+            let quick: EventNotification? = RPCMessage.quickParams(from: message)
+            let codable = try RPCMessage.decodeParams(EventNotification.self, from: message)
+            #expect(quick == codable, "\(String(decoding: message, as: UTF8.self))")
+            #expect(quick?.event == event)
+        }
+        // A fraction anywhere is left to JSONDecoder.
+        let fraction = Array(#"{"jsonrpc":"2.0","method":"events.event","params":{"event":{"namespace":"n","payload":{"x":[1,2.5]},"seq":1,"timestamp":"t","topic":"/a"},"subscription":1}}"#.utf8)
+        let quick: EventNotification? = RPCMessage.quickParams(from: fraction)
+        #expect(quick == nil)
+        #expect(try RPCMessage.decodeParams(EventNotification.self, from: fraction).event.payload == .object(["x": .array([.integer(1), .number(2.5)])]))
+    }
 }
