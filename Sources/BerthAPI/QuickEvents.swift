@@ -61,25 +61,25 @@ extension TaskStartEvent: QuickWritable {
 
 extension TaskExitEvent: QuickWritable {
     package func write(to w: inout QuickJSONWriter) {
-        w.object { w in
-            w.member("containerID", containerID)
-            w.member("exitStatus", exitStatus)
-            w.member("exitedAt", exitedAt)
-            w.member("id", id)
-            w.member("pid", pid)
-        }
+        writeProcessEnd(&w, containerID: containerID, exitStatus: exitStatus, exitedAt: exitedAt, id: id, pid: pid)
     }
 }
 
 extension TaskDeleteEvent: QuickWritable {
     package func write(to w: inout QuickJSONWriter) {
-        w.object { w in
-            w.member("containerID", containerID)
-            w.member("exitStatus", exitStatus)
-            w.member("exitedAt", exitedAt)
-            w.member("id", id)
-            w.member("pid", pid)
-        }
+        writeProcessEnd(&w, containerID: containerID, exitStatus: exitStatus, exitedAt: exitedAt, id: id, pid: pid)
+    }
+}
+
+/// `/tasks/exit` and `/tasks/delete` carry the same fields.
+private func writeProcessEnd(_ w: inout QuickJSONWriter, containerID: String, exitStatus: UInt32, exitedAt: String,
+                             id: String, pid: UInt32) {
+    w.object { w in
+        w.member("containerID", containerID)
+        w.member("exitStatus", exitStatus)
+        w.member("exitedAt", exitedAt)
+        w.member("id", id)
+        w.member("pid", pid)
     }
 }
 
