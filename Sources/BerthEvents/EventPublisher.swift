@@ -24,10 +24,9 @@ public protocol EventPublisher: Sendable {
     /// refused the event's batch, or the exchange closed first.
     func committed(through seq: UInt64) async -> Bool
 
-    /// `committed(through:)` as a callback, run off the publisher's thread (the
-    /// exchange: on its journal writer's queue, which is awake for the batch's sync
-    /// anyway; no thread of the task pool is woken while the event is on its way to the
-    /// subscribers).
+    /// `committed(through:)` as a callback, run in order off the publisher's thread (the
+    /// exchange: on a queue of its own, woken only once the subscribers served by the
+    /// committing thread have the event).
     func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void)
 
     /// The last `count` events in the journal, oldest first: berthd checks a reconnected

@@ -77,6 +77,10 @@ public final class Exchange: EventPublisher {
     }
     private let nextSubscription = Atomic<UInt64>(1)
     private let writer = DispatchQueue(label: "berth.events.journal")
+    /// Runs `whenCommitted` callbacks in order: not the writer's queue, whose drain loop
+    /// can run for as long as events keep coming, and not the publisher's thread. They
+    /// are queued after the subscribers on the committing thread have the batch.
+    private let committedCallbacks = DispatchQueue(label: "berth.events.committed")
     private let logger: Logger
 
     /// Opens (and recovers) the journal; numbering resumes after its last seq.
@@ -133,7 +137,7 @@ public final class Exchange: EventPublisher {
     }
 
     public func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void) {
-        onCommit(through: seq) { [writer] committed in writer.async { body(committed) } }
+        onCommit(through: seq) { [committedCallbacks] committed in committedCallbacks.async { body(committed) } }
     }
 
     /// Calls `resume` once `seq` is committed (true) or lost (false), on the thread that

@@ -95,6 +95,8 @@ package struct QuickJSONWriter {
             case 0x0a: out += [0x5c, UInt8(ascii: "n")]
             case 0x0d: out += [0x5c, UInt8(ascii: "r")]
             case 0x09: out += [0x5c, UInt8(ascii: "t")]
+            case 0x08: out += [0x5c, UInt8(ascii: "b")] // as JSONEncoder writes them
+            case 0x0c: out += [0x5c, UInt8(ascii: "f")]
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
                 out += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xf)]]

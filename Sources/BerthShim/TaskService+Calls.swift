@@ -44,7 +44,6 @@ extension TaskService {
         }
         guard !deletingInit else { throw ShimError(.failedPrecondition, "task " + id + " is being deleted") }
         deletingInit = true
-        releaseNamespaces()
         runner.run(["delete", "--force", id]) { [self] error in
             if let error {
                 deletingInit = false
@@ -59,6 +58,7 @@ extension TaskService {
                     events.publish("/tasks/delete", eventPayload(containerID: id, pid: p.pid, exitStatus: record.exitStatus,
                                                                  exitedAt: record.exitedAt))
                     reply.ok(ExitRecord(pid: p.pid, exitStatus: record.exitStatus, exitedAt: record.exitedAt).json)
+                    releaseNamespaces() // after the answer: the teardown is not the delete's to wait for
                 }
                 if let io = p.io { io.whenOutputDrained(timeoutMs: 2000, finish) } else { finish() }
             }

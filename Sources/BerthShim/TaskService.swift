@@ -43,6 +43,9 @@ final class TaskService {
     /// (~0.25 ms here); the shim lets go of them a second later, or at the delete
     /// (`releaseNamespaces`).
     var heldNamespaces: [Int32] = []
+    /// Counts the inits whose namespaces were held: a release timer of an earlier init
+    /// leaves a later one's alone.
+    var namespaceHolds: UInt64 = 0
     var exitFile: PreparedExitFile?
     let loop: EventLoop
     /// Set by `task.shutdown`: the shim exits once its answers are written.
@@ -143,6 +146,8 @@ final class TaskService {
         reply.ok(.object([("pid", .int(pid))]))
         watch(pid: pid, execID: nil)
         exitFile = try? PreparedExitFile(bundle: bundle)
+        releaseNamespaces() // an earlier init's, if its timer has not fired yet
+        namespaceHolds += 1
         heldNamespaces = ["mnt", "ipc", "uts", "net"].compactMap { name in
             let fd = berth_shim_open("/proc/\(pid)/ns/" + name, O_RDONLY | O_CLOEXEC, 0)
             return fd >= 0 ? fd : nil
@@ -235,7 +240,10 @@ final class TaskService {
                                                    exitStatus: record.exitStatus, exitedAt: record.exitedAt))
         for waiter in waiters { waiter(record) }
         if execID == nil {
-            loop.after(milliseconds: Self.namespaceReleaseDelayMs) { [self] in releaseNamespaces() }
+            let hold = namespaceHolds
+            loop.after(milliseconds: Self.namespaceReleaseDelayMs) { [self] in
+                if namespaceHolds == hold { releaseNamespaces() }
+            }
         }
     }
 

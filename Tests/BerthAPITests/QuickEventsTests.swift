@@ -48,10 +48,11 @@ import Testing
         }
     }
 
-    @Test("a control character is escaped so that JSONDecoder reads the same string back")
+    @Test("control characters are escaped as JSONEncoder escapes them")
     func controlCharacters() throws {
-        let text = "bell\u{7}back\u{8}feed\u{c}nul\u{0}esc\u{1b}del\u{7f}"
+        let text = "bell\u{7}back\u{8}feed\u{c}nul\u{0}esc\u{1b}del\u{7f}us\u{1f}"
         let event = TaskExitEvent(containerID: text, id: text, pid: 1, exitStatus: 2, exitedAt: text)
+        #expect(Self.written(event) == (try WireJSON.encode(event)))
         #expect(try JSONDecoder().decode(TaskExitEvent.self, from: Data(Self.written(event))) == event)
     }
 
