@@ -215,7 +215,7 @@ let package = Package(
         .executableTarget(
             name: "berth-bench",
             dependencies: [
-                "BerthAPI", "BerthOCI", "BerthSnapshots",
+                "BerthAPI", "BerthOCI", "BerthSnapshots", "BerthSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "bench/rpc"

@@ -18,9 +18,7 @@ extension BerthClient {
     /// `call` with params written and the result read by hand.
     package func quickCall<P: QuickWritable, R: QuickReadable>(_ method: APIMethod<P, R>, _ params: P,
                                                               timeout: Duration? = nil) async throws -> R {
-        var w = QuickJSONWriter()
-        params.write(to: &w)
-        let response = try await callRaw(method.name, paramsJSON: w.bytes, timeout: timeout)
+        let response = try await callRaw(method.name, paramsJSON: RPCMessage.quickJSON(params), timeout: timeout)
         if let result: R = RPCMessage.quickResult(from: response) { return result }
         return try RPCMessage.decodeResult(R.self, from: response)
     }

@@ -18,15 +18,12 @@ public protocol EventPublisher: Sendable {
     @discardableResult
     func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64?
 
-    /// Returns once the event `seq` (and every one before it) is in the journal, for a
-    /// caller that records elsewhere that it has published (berthd's `events.seq` per
+    /// Calls `body` once the event `seq` (and every one before it) is in the journal, for
+    /// a caller that records elsewhere that it has published (berthd's `events.seq` per
     /// shim): a crash after that record must not lose the event. false when the journal
-    /// refused the event's batch, or the exchange closed first.
-    func committed(through seq: UInt64) async -> Bool
-
-    /// `committed(through:)` as a callback, run in order off the publisher's thread (the
-    /// exchange: on a queue of its own, woken only once the subscribers served by the
-    /// committing thread have the event).
+    /// refused the event's batch, or the exchange closed first. The exchange calls it in
+    /// order, off the publisher's thread, on a queue of its own that it wakes only once
+    /// the subscribers served by the committing thread have the event.
     func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void)
 
     /// The last `count` events in the journal, oldest first: berthd checks a reconnected
@@ -46,10 +43,8 @@ extension EventPublisher {
     }
 
     /// A publisher without a journal: publishing is all there is to wait for.
-    public func committed(through seq: UInt64) async -> Bool { true }
-
     public func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void) {
-        Task { body(await committed(through: seq)) }
+        body(true)
     }
 
     /// A publisher without a journal has nothing to read back.

@@ -1,5 +1,4 @@
 import BerthAPI
-import BerthOCI
 import BerthSystem
 import Dispatch
 #if canImport(Glibc)
@@ -66,7 +65,7 @@ public final class Exchange: EventPublisher {
     private let feed: EventFeed
     private let pending: Mutex<Pending>
     private let subscriptions = Mutex<[UInt64: Subscription]>([:])
-    /// Callers of `committed(through:)` and `whenCommitted` waiting for the journal.
+    /// Callers of `whenCommitted` waiting for the journal.
     private let commitWaiters = Mutex<CommitWaiters>(CommitWaiters())
 
     private struct CommitWaiters {
@@ -113,13 +112,11 @@ public final class Exchange: EventPublisher {
 
     @discardableResult
     public func publish<Payload: Encodable & Sendable>(namespace: String, topic: String, payload: Payload) -> UInt64? {
-        var json: [UInt8]
+        let json: [UInt8]
         do {
             if let quick = payload as? any QuickWritable {
                 // The /tasks/* payloads: the same bytes, without JSONEncoder (QuickEvents.swift).
-                var w = QuickJSONWriter()
-                quick.write(to: &w)
-                json = w.bytes
+                json = RPCMessage.quickJSON(quick)
             } else {
                 json = try WireJSON.encode(payload)
             }
@@ -130,19 +127,8 @@ public final class Exchange: EventPublisher {
         return enqueue(namespace: namespace, topic: topic, payloadJSON: json, waiter: nil)
     }
 
-    public func committed(through seq: UInt64) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            onCommit(through: seq) { continuation.resume(returning: $0) }
-        }
-    }
-
     public func whenCommitted(through seq: UInt64, _ body: @escaping @Sendable (Bool) -> Void) {
-        onCommit(through: seq) { [committedCallbacks] committed in committedCallbacks.async { body(committed) } }
-    }
-
-    /// Calls `resume` once `seq` is committed (true) or lost (false), on the thread that
-    /// learns it.
-    private func onCommit(through seq: UInt64, _ resume: @escaping @Sendable (Bool) -> Void) {
+        let resume: @Sendable (Bool) -> Void = { [committedCallbacks] committed in committedCallbacks.async { body(committed) } }
         // committed is stored before the writer takes this lock: a waiter either sees
         // the new value here or is found by the writer.
         let ready = commitWaiters.withLock { w -> Bool? in

@@ -146,8 +146,7 @@ final class TaskService {
         reply.ok(.object([("pid", .int(pid))]))
         watch(pid: pid, execID: nil)
         exitFile = try? PreparedExitFile(bundle: bundle)
-        releaseNamespaces() // an earlier init's, if its timer has not fired yet
-        namespaceHolds += 1
+        namespaceHolds += 1 // an earlier init's release timer leaves these alone
         heldNamespaces = ["mnt", "ipc", "uts", "net"].compactMap { name in
             let fd = berth_shim_open("/proc/\(pid)/ns/" + name, O_RDONLY | O_CLOEXEC, 0)
             return fd >= 0 ? fd : nil

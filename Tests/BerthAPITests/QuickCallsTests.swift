@@ -1,5 +1,4 @@
 @testable import BerthAPI
-import BerthOCI
 import Foundation
 import Testing
 
@@ -7,11 +6,7 @@ import Testing
 /// write must be what Codable reads, and what they read must be what Codable reads, or
 /// nothing (then Codable reads it).
 @Suite struct QuickCallsTests {
-    static func written(_ value: some QuickWritable) -> [UInt8] {
-        var w = QuickJSONWriter()
-        value.write(to: &w)
-        return w.bytes
-    }
+    static func written(_ value: some QuickWritable) -> [UInt8] { RPCMessage.quickJSON(value) }
 
     static let texts = ["c1", "", "a\"b\\c", "tab\tnew\nline\u{1}", "é/日本/😀", "/tmp/berthctl-x/stdout"]
 

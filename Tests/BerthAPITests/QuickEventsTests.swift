@@ -1,5 +1,4 @@
 @testable import BerthAPI
-import BerthOCI
 import Foundation
 import Testing
 
@@ -8,11 +7,7 @@ import Testing
 /// to the journal and to every subscriber), and a shim event must read as JSONDecoder
 /// reads it, or not at all (JSONDecoder then).
 @Suite struct QuickEventsTests {
-    static func written(_ value: some QuickWritable) -> [UInt8] {
-        var w = QuickJSONWriter()
-        value.write(to: &w)
-        return w.bytes
-    }
+    static func written(_ value: some QuickWritable) -> [UInt8] { RPCMessage.quickJSON(value) }
 
     static let texts = ["c1", "", "a\"b\\c", "tab\tnew\nline\r", "é/日本/😀", "2026-11-26T10:00:00.000000001Z",
                         String(repeating: "x", count: 300)]

@@ -129,6 +129,5 @@ final class RecordingPublisher: EventPublisher {
         }
     }
 
-    func committed(through seq: UInt64) async -> Bool { true }
     func journalTail(_ count: Int) -> [Event] { tail }
 }

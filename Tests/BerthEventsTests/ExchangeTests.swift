@@ -71,27 +71,25 @@ import Glibc
         #expect(seqs.sorted() == Array(2...201))
     }
 
-    /// `committed(through:)`, or `whenCommitted` (berthd's shim event forwarder) waited for.
-    static func committed(_ exchange: Exchange, through seq: UInt64, callback: Bool) async -> Bool {
-        guard callback else { return await exchange.committed(through: seq) }
-        return await withCheckedContinuation { continuation in
+    /// `whenCommitted` (berthd's shim event forwarder) waited for.
+    static func committed(_ exchange: Exchange, through seq: UInt64) async -> Bool {
+        await withCheckedContinuation { continuation in
             exchange.whenCommitted(through: seq) { continuation.resume(returning: $0) }
         }
     }
 
     /// berthd records a shim's last forwarded event only once the exchange says it is
     /// committed: it must say so only once the journal holds the event, and always answer.
-    @Test(arguments: [false, true])
-    func committedThroughReturnsOnceTheJournalHoldsTheEvent(callback: Bool) async throws {
+    @Test func committedThroughReturnsOnceTheJournalHoldsTheEvent() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let exchange = try Self.open(dir)
-        #expect(await Self.committed(exchange, through: 0, callback: callback)) // nothing to wait for
+        #expect(await Self.committed(exchange, through: 0)) // nothing to wait for
         let inJournal = try await withThrowingTaskGroup(of: Bool.self) { group in
             for n in 0..<300 {
                 let seq = try #require(exchange.publish(namespace: "default", topic: "/test/c", payload: Sample(n: n)))
                 group.addTask {
-                    let ok = await Self.committed(exchange, through: seq, callback: callback)
+                    let ok = await Self.committed(exchange, through: seq)
                     return ok && exchange.journal.lastSeq >= seq && exchange.lastSeq >= seq
                 }
             }
@@ -99,7 +97,7 @@ import Glibc
         }
         #expect(inJournal.count == 300 && inJournal.allSatisfy { $0 })
         // A seq that never comes: the wait ends when the exchange closes.
-        let waiter = Task { await Self.committed(exchange, through: 1_000_000, callback: callback) }
+        let waiter = Task { await Self.committed(exchange, through: 1_000_000) }
         try await Task.sleep(for: .milliseconds(50))
         exchange.close()
         #expect(await waiter.value == false)
@@ -115,14 +113,14 @@ import Glibc
         let exchange = try Self.open(dir)
         defer { exchange.close() }
         let first = try #require(exchange.publish(namespace: "default", topic: "/test/full", payload: Sample(n: 0)))
-        #expect(await exchange.committed(through: first))
+        #expect(await Self.committed(exchange, through: first))
         let big = String(repeating: "x", count: 16 << 10)
         var last: UInt64 = 0
         for n in 1...12 { // 192 KiB into 64 KiB
             last = try #require(exchange.publish(namespace: "default", topic: "/test/full", payload: ["n": "\(n)", "fill": big]))
         }
-        #expect(await exchange.committed(through: last) == false, "an event past the journal's capacity was reported committed")
-        #expect(await exchange.committed(through: last) == false, "asked again after the failure")
+        #expect(await Self.committed(exchange, through: last) == false, "an event past the journal's capacity was reported committed")
+        #expect(await Self.committed(exchange, through: last) == false, "asked again after the failure")
         #expect(exchange.journal.lastSeq < last)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BerthSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -85,7 +86,8 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A child process started with posix_spawn, its standard output on a pipe or /dev/null.
+/// A child process (BerthSystem's `spawnProcess`), its standard output on a pipe or
+/// /dev/null.
 final class SpawnedProcess {
     let pid: pid_t
     let outputFD: Int32
@@ -93,31 +95,19 @@ final class SpawnedProcess {
     /// - Parameter quiet: standard error to /dev/null (ctr warns of every exit status 137).
     init(_ argv: [String], captureOutput: Bool, quiet: Bool = false) throws {
         var fds: [Int32] = [-1, -1]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
         if captureOutput {
             guard pipe(&fds) == 0 else { throw BenchError("pipe: errno \(errno)") }
             for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
-        if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for arg in cArgs { free(arg) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, argv[0], &actions, nil, &cArgs, environ)
-        if captureOutput { close(fds[1]) }
-        guard rc == 0 else { throw BenchError("posix_spawn \(argv[0]): errno \(rc)") }
-        pid = child
+        defer { if captureOutput { close(fds[1]) } }
+        let options = SpawnOptions(stdin: nil, stdout: captureOutput ? fds[1] : nil, stderr: quiet ? nil : 2)
+        pid = try spawnProcess(argv[0], argv, options)
         outputFD = fds[0]
     }
 
     /// Waits for the exit; the exit status (or 128 + signal).
     func wait() -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let status = waitForChild(pid)
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
