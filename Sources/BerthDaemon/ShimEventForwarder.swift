@@ -48,7 +48,9 @@ final class JournalTail: Sendable {
 /// recorded, not published again. The journal's last `JournalTail.count` events, read
 /// once per restart, are what a replay is checked against: a crash leaves at most the
 /// events of the last moment unrecorded (each is recorded within a millisecond or so of
-/// its commit), far fewer than that.
+/// its commit), far fewer than that. Once the init's /tasks/exit is recorded, a third
+/// word holds its daemon seq, so that a shim that dies later gets no second exit
+/// (`initExitPublished`).
 final class ShimEventForwarder: Sendable {
     static let seqFile = "events.seq"
 
@@ -70,6 +72,11 @@ final class ShimEventForwarder: Sendable {
         /// event; empty once the replay is over).
         var alreadyJournaled: [Event]?
         var journalTail: JournalTail?
+        /// The init's exit as this forwarder published it (or found it journaled).
+        var initExit: ExitRecord?
+        /// The daemon seq of the init's /tasks/exit (0: not published; from events.seq's
+        /// third word for a shim found again).
+        var initExitDaemonSeq: UInt64 = 0
     }
 
     private let state: Mutex<State>
@@ -96,8 +103,12 @@ final class ShimEventForwarder: Sendable {
             (last, daemonSeq) = Self.recorded(bundle)
         }
         let checks = !fresh && daemonSeq > 0 && journalTail != nil
-        state = Mutex(State(forwarded: last, recorded: last, recordedDaemonSeq: daemonSeq,
-                            alreadyJournaled: checks ? nil : [], journalTail: checks ? journalTail : nil))
+        var initial = State(forwarded: last, recorded: last, recordedDaemonSeq: daemonSeq,
+                            alreadyJournaled: checks ? nil : [], journalTail: checks ? journalTail : nil)
+        if !fresh, let exitSeq = Self.recordedInitExit(bundle) {
+            initial.initExitDaemonSeq = exitSeq
+        }
+        state = Mutex(initial)
     }
 
     /// The shim has replayed what berthd missed (its subscribe call has answered): the
@@ -117,11 +128,35 @@ final class ShimEventForwarder: Sendable {
     /// The shim seq to resume after.
     var lastForwarded: UInt64 { state.withLock { $0.forwarded } }
 
+    /// The init's exit, when this forwarder published it (or found it journaled): what a
+    /// shim that dies before writing exit.json (it sends the event first) had recorded.
+    var initExit: ExitRecord? { state.withLock { $0.initExit } }
+
+    /// Whether the daemon's stream already has this task's /tasks/exit: published by this
+    /// forwarder, recorded in events.seq by an earlier berthd, or in the journal after
+    /// the last recorded event (a berthd killed between the two).
+    func initExitPublished(containerID: String, journalTail: JournalTail) -> Bool {
+        let after = state.withLock { s -> UInt64? in s.initExitDaemonSeq > 0 ? nil : s.recordedDaemonSeq }
+        guard let after else { return true }
+        return journalTail.all.contains {
+            guard $0.seq > after, $0.namespace == namespace, $0.topic == EventTopics.tasksExit.name,
+                  case let .object(fields) = $0.payload else { return false }
+            return fields["containerID"] == .string(containerID) && fields["id"] == .string(containerID)
+        }
+    }
+
     /// The last shim event berthd published for a bundle and its daemon seq (0: none).
     static func recorded(_ bundle: String) -> (shimSeq: UInt64, daemonSeq: UInt64) {
         guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return (0, 0) }
         let words = String(decoding: bytes, as: UTF8.self).split(separator: " ")
         return (words.first.flatMap { UInt64($0) } ?? 0, words.count > 1 ? UInt64(words[1]) ?? 0 : 0)
+    }
+
+    /// The daemon seq of the init's /tasks/exit that events.seq records (its third word).
+    static func recordedInitExit(_ bundle: String) -> UInt64? {
+        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return nil }
+        let words = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+        return words.count > 2 ? UInt64(words[2]).flatMap { $0 > 0 ? $0 : nil } : nil
     }
 
     /// Handles one notification from the shim (called by the connection, in order).
@@ -140,12 +175,14 @@ final class ShimEventForwarder: Sendable {
             guard event.seq > s.forwarded else { return .skip } // already forwarded (replay)
             if let duplicate = journaledBefore(topic, payload, containerID: event.payload.containerID, &s) {
                 s.forwarded = event.seq
+                noteInitExit(event, daemonSeq: duplicate, &s)
                 return .duplicate(duplicate)
             }
             // Not published (the exchange is closing): not recorded either, so a
             // restarted berthd gets it again from the shim.
             guard let daemonSeq = events.publish(namespace: namespace, topic: topic, payload: payload) else { return .skip }
             s.forwarded = event.seq
+            noteInitExit(event, daemonSeq: daemonSeq, &s)
             return .published(daemonSeq)
         }
         switch outcome {
@@ -160,6 +197,14 @@ final class ShimEventForwarder: Sendable {
                 if committed { record(event.seq, daemonSeq) }
             }
         }
+    }
+
+    private func noteInitExit(_ event: ShimEvent, daemonSeq: UInt64, _ s: inout State) {
+        guard event.topic == "/tasks/exit", event.payload.execID == nil else { return }
+        let p = event.payload
+        s.initExit = ExitRecord(pid: Int32(clamping: p.pid ?? 0), exitStatus: Int32(clamping: p.exitStatus ?? 255),
+                                exitedAt: p.exitedAt ?? event.timestamp)
+        s.initExitDaemonSeq = daemonSeq
     }
 
     /// The daemon seq under which the journal already holds this event, when it is the
@@ -188,7 +233,11 @@ final class ShimEventForwarder: Sendable {
             guard shimSeq > s.recorded, !s.closed else { return }
             s.recorded = shimSeq
             s.recordedDaemonSeq = daemonSeq
-            try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("\(shimSeq) \(daemonSeq)".utf8), mode: 0o600)
+            var line = "\(shimSeq) \(daemonSeq)"
+            if s.initExitDaemonSeq > 0, s.initExitDaemonSeq <= daemonSeq {
+                line += " \(s.initExitDaemonSeq)"
+            }
+            try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array(line.utf8), mode: 0o600)
         }
     }
 

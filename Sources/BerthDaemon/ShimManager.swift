@@ -90,18 +90,41 @@ final class ShimManager: Sendable {
             guard stillOurs else { return }
             logger.warning("shim died", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
             forwarder.close()
-            await cleanUpDeadShim(bundle: handle.bootstrap.bundle, namespace: namespace, id: id)
+            await cleanUpDeadShim(bundle: handle.bootstrap.bundle, namespace: namespace, id: id,
+                                  forwarder: forwarder, journalTail: JournalTail(events: events))
         }
     }
 
-    private func cleanUpDeadShim(bundle: String, namespace: String, id: String) async {
+    /// Cleans up after a shim that died and reports its task stopped: with the exit the
+    /// shim recorded, or 255. The daemon's stream gets the task's one `/tasks/exit` now,
+    /// unless it already has it.
+    private func cleanUpDeadShim(bundle: String, namespace: String, id: String,
+                                 forwarder: ShimEventForwarder, journalTail: JournalTail) async {
+        // The shim sends the exit's event before it writes exit.json: one that died in
+        // between had told berthd, and `berth-shim delete` keeps a recorded exit.
+        if ExitRecord.read(from: bundle) == nil, let told = forwarder.initExit { try? told.write(to: bundle) }
         if let shim = Self.binary(named: "berth-shim") {
             _ = try? await runBlocking { try runCapturing([shim, "delete", bundle], input: []) }
         }
         if let path = try? readCgroupsPath(bundle) { killCgroup(path) }
         let exit = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
+        if !forwarder.initExitPublished(containerID: id, journalTail: journalTail) {
+            _ = events.publish(namespace: namespace, topic: EventTopics.tasksExit.name, payload: TaskExitEvent(
+                containerID: id, id: id, pid: UInt32(clamping: exit.pid), exitStatus: UInt32(clamping: exit.exitStatus),
+                exitedAt: exit.exitedAt))
+        }
         dead.withLock { $0[Self.key(namespace, id)] = exit }
         try? removeBundle(bundle)
+    }
+
+    /// `tasks.delete` of a task whose shim died: forgets it and publishes its
+    /// `/tasks/delete`, as the shim would have (nil: no such task).
+    func deleteDead(_ namespace: String, _ id: String) -> ExitRecord? {
+        guard let exit = forgetDead(namespace, id) else { return nil }
+        _ = events.publish(namespace: namespace, topic: EventTopics.tasksDelete.name, payload: TaskDeleteEvent(
+            containerID: id, id: id, pid: UInt32(clamping: exit.pid), exitStatus: UInt32(clamping: exit.exitStatus),
+            exitedAt: exit.exitedAt))
+        return exit
     }
 
     static func key(_ namespace: String, _ id: String) -> String { namespace + "/" + id }
@@ -202,7 +225,8 @@ final class ShimManager: Sendable {
                 } catch {
                     logger.warning("shim is gone; cleaning up", metadata: ["namespace": "\(namespace)", "container.id": "\(id)", "error": "\(error)"])
                     shims.withLock { $0[Self.key(namespace, id)] = nil }
-                    await cleanUpDeadShim(bundle: bundle, namespace: namespace, id: id)
+                    let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger, fresh: false)
+                    await cleanUpDeadShim(bundle: bundle, namespace: namespace, id: id, forwarder: forwarder, journalTail: journalTail)
                 }
             }
         }

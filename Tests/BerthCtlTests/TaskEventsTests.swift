@@ -57,6 +57,80 @@ struct TaskEventsTests {
             #expect(replay.filter { $0.topic == "/tasks/exit" }.count == 1, "\(replay.map(\.topic))")
         }
     }
+
+    static func exitPayload(_ event: Event) throws -> TaskExitEvent {
+        try JSONDecoder().decode(TaskExitEvent.self, from: JSONEncoder().encode(event.payload))
+    }
+
+    @Test("a task whose shim is SIGKILLed gets one /tasks/exit (255), and tasks rm its /tasks/delete")
+    func shimKilledWhileRunning() async throws {
+        try await withDaemon { daemon, scratch in
+            defer { killTasks(state: daemon.state) }
+            let rootfs = try makeBusyboxRootfs(in: scratch)
+            #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "sk1", "sleep", "100", address: daemon.address).status == 0)
+            let lastSeen = try #require(try await collectEvents(daemon.address) { $0.topic == "/tasks/start" }.last?.seq)
+            let shim = try #require(shimPid(state: daemon.state, id: "sk1"))
+            kill(shim, SIGKILL)
+            #expect(try await eventually { try await taskStatuses(daemon.address)["sk1"] == "stopped" })
+            let rm = try await berthctl("tasks", "rm", "sk1", address: daemon.address)
+            #expect(rm.status == 0, "\(rm)")
+            let after = try await collectEvents(daemon.address, afterSeq: lastSeen, filters: [#"topic~="^/tasks/""#]) { $0.topic == "/tasks/delete" }
+            #expect(after.map(\.topic) == ["/tasks/exit", "/tasks/delete"])
+            let exit = try Self.exitPayload(try #require(after.first))
+            #expect(exit.containerID == "sk1" && exit.id == "sk1" && exit.exitStatus == 255)
+        }
+    }
+
+    @Test("a shim SIGKILLed after its task exited: the exit is not published again, and is the one kept")
+    func shimKilledAfterTheExit() async throws {
+        try await withDaemon { daemon, scratch in
+            defer { killTasks(state: daemon.state) }
+            let rootfs = try makeBusyboxRootfs(in: scratch)
+            #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "sk2", "sh", "-c", "exit 3", address: daemon.address).status == 0)
+            let before = try await collectEvents(daemon.address) { $0.topic == "/tasks/exit" }
+            let exitSeq = try #require(before.last?.seq)
+            let shim = try #require(shimPid(state: daemon.state, id: "sk2"))
+            kill(shim, SIGKILL)
+            // The dead shim's cleanup is done when the bundle is gone.
+            #expect(await eventually { !FileManager.default.fileExists(atPath: "\(daemon.state)/tasks/default/sk2") })
+            let rm = try await berthctl("tasks", "rm", "sk2", address: daemon.address)
+            #expect(rm.stdout == "sk2\t3\n", "\(rm)")
+            let all = try await collectEvents(daemon.address, afterSeq: exitSeq - 1, filters: [#"topic~="^/tasks/""#]) { $0.topic == "/tasks/delete" }
+            #expect(all.map(\.topic) == ["/tasks/exit", "/tasks/delete"], "\(all.map(\.topic))")
+            #expect(try Self.exitPayload(try #require(all.first)).exitStatus == 3)
+        }
+    }
+
+    @Test("shims that die while berthd is down: a running task's exit (255) is published once, an exit already published is not")
+    func shimsDeadAtRestart() async throws {
+        try await withRestartableDaemon { first, paths, rootfs in
+            #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "dr1", "sleep", "100", address: paths.address).status == 0)
+            #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "dr2", "sh", "-c", "exit 5", address: paths.address).status == 0)
+            let before = try await collectEvents(paths.address, filters: [#"topic~="^/tasks/""#]) { event in
+                (try? Self.exitPayload(event))?.containerID == "dr2"
+            }
+            let lastSeen = try #require(before.last?.seq)
+            let shims = try ["dr1", "dr2"].map { try #require(shimPid(state: paths.state, id: $0)) }
+            // Let events.seq record dr2's exit (it follows the journal's commit by a moment).
+            try await Task.sleep(for: .milliseconds(300))
+            first.kill()
+            for shim in shims { kill(shim, SIGKILL) }
+
+            let second = try TestDaemon.start(root: paths.root, state: paths.state, address: paths.address)
+            defer { second.kill() }
+            try await second.waitUntilServing()
+            #expect(try await eventually { try await taskStatuses(paths.address)["dr1"] == "stopped" })
+            let marker = try await BerthClient.connect(to: paths.address)
+            try await marker.createNamespace("marker")
+            marker.close()
+            let after = try await collectEvents(paths.address, afterSeq: lastSeen) { $0.topic == "/namespaces/create" }
+            let exits = try after.filter { $0.topic == "/tasks/exit" }.map(Self.exitPayload)
+            #expect(exits.map(\.containerID) == ["dr1"], "\(after.map(\.topic))")
+            #expect(exits.first?.exitStatus == 255)
+            let all = try await collectEvents(paths.address) { $0.topic == "/namespaces/create" }
+            #expect(try all.filter { $0.topic == "/tasks/exit" }.map(Self.exitPayload).filter { $0.containerID == "dr2" }.map(\.exitStatus) == [5])
+        }
+    }
 }
 
 /// A subscriber that never reads must not slow anyone down.

@@ -73,10 +73,11 @@ import Testing
         var recorded = ""
         for _ in 0..<200 {
             recorded = (try? String(contentsOfFile: seqFile, encoding: .utf8)) ?? ""
-            if recorded == "5 500" { break }
+            if recorded == "5 500 101" { break }
             try await Task.sleep(for: .milliseconds(10))
         }
-        #expect(recorded == "5 500")
+        // The third word: the init's exit is in the stream (as 101), for a shim that dies later.
+        #expect(recorded == "5 500 101")
     }
 
     /// berthd killed after the journal took a new shim's very first event, before any
@@ -108,6 +109,76 @@ import Testing
                               payload: ShimEventPayload(containerID: "c1", pid: 10, exitStatus: 0, exitedAt: "2026-11-26T01:00:00.000000000Z"))
         forwarder.receive(try Self.notification(exit4))
         #expect(publisher.topics == ["/tasks/exit"])
+    }
+
+    static func exitEvent(seq: UInt64, execID: String? = nil, status: Int32 = 3) -> ShimEvent {
+        ShimEvent(seq: seq, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/exit",
+                  payload: ShimEventPayload(containerID: "c1", execID: execID, pid: 10, exitStatus: status,
+                                            exitedAt: "2026-11-26T01:00:00.000000000Z"))
+    }
+
+    static func waitForSeqFile(_ dir: String, _ expected: String) async throws -> String {
+        var recorded = ""
+        for _ in 0..<200 {
+            recorded = (try? String(contentsOfFile: dir + "/" + ShimEventForwarder.seqFile, encoding: .utf8)) ?? ""
+            if recorded == expected { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return recorded
+    }
+
+    /// A shim that dies after its task's exit was published must not get a second one,
+    /// from this berthd or from one that starts later.
+    @Test func theInitsExitIsRememberedAndRecordedInEventsSeq() async throws {
+        let dir = try Self.bundle(seq: nil)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let publisher = RecordingPublisher(tail: [])
+        let forwarder = Self.forwarder(dir, publisher, fresh: true)
+        #expect(forwarder.initExit == nil)
+        #expect(!forwarder.initExitPublished(containerID: "c1", journalTail: JournalTail(events: publisher)))
+        forwarder.receive(try Self.notification(Self.exitEvent(seq: 1, status: 3)))
+        #expect(forwarder.initExit == ExitRecord(pid: 10, exitStatus: 3, exitedAt: "2026-11-26T01:00:00.000000000Z"))
+        #expect(forwarder.initExitPublished(containerID: "c1", journalTail: JournalTail(events: publisher)))
+        #expect(try await Self.waitForSeqFile(dir, "1 500 500") == "1 500 500")
+        let later = Self.forwarder(dir, RecordingPublisher(tail: []), fresh: false)
+        #expect(later.initExit == nil, "the exit itself is the shim's (exit.json), not events.seq's")
+        #expect(later.initExitPublished(containerID: "c1", journalTail: JournalTail(events: RecordingPublisher(tail: []))))
+    }
+
+    @Test func anExecsExitIsNotTheTasksExit() async throws {
+        let dir = try Self.bundle(seq: nil)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let publisher = RecordingPublisher(tail: [])
+        let forwarder = Self.forwarder(dir, publisher, fresh: true)
+        forwarder.receive(try Self.notification(Self.exitEvent(seq: 1, execID: "e1")))
+        #expect(publisher.topics == ["/tasks/exit"])
+        #expect(forwarder.initExit == nil)
+        #expect(!forwarder.initExitPublished(containerID: "c1", journalTail: JournalTail(events: publisher)))
+        #expect(try await Self.waitForSeqFile(dir, "1 500") == "1 500")
+    }
+
+    /// berthd killed between the journal's commit of the exit and events.seq: the journal
+    /// after the recorded daemon seq tells, for this container's init only.
+    @Test func anUnrecordedExitIsFoundInTheJournalAfterTheRecord() throws {
+        let dir = try Self.bundle(seq: "3 100")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func exit(_ seq: UInt64, id: String, container: String = "c1", namespace: String = "default") throws -> Event {
+            Event(seq: seq, timestamp: "t", namespace: namespace, topic: "/tasks/exit", payload: try AnyJSON(encoding: TaskExitEvent(
+                containerID: container, id: id, pid: 10, exitStatus: 0, exitedAt: "2026-11-26T01:00:00.000000000Z")))
+        }
+        let forwarder = Self.forwarder(dir, fresh: false)
+        let cases: [([Event], Bool)] = [
+            ([], false),
+            ([try exit(99, id: "c1")], false), // before the record: an earlier task's
+            ([try exit(101, id: "e1")], false), // an exec's
+            ([try exit(101, id: "c2", container: "c2")], false), // another container's
+            ([try exit(101, id: "c1", namespace: "other")], false), // another namespace's
+            ([try exit(101, id: "c1")], true),
+        ]
+        for (tail, expected) in cases {
+            let journal = JournalTail(events: RecordingPublisher(tail: tail))
+            #expect(forwarder.initExitPublished(containerID: "c1", journalTail: journal) == expected, "\(tail.map(\.seq))")
+        }
     }
 }
 

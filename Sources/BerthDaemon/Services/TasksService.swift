@@ -55,7 +55,7 @@ struct TasksService: Sendable {
         }
         router.register(API.tasksDelete) { params, _ in
             let namespace = params.namespace ?? "default"
-            if params.execID == nil, let exit = shims.forgetDead(namespace, params.containerID) {
+            if params.execID == nil, let exit = shims.deleteDead(namespace, params.containerID) {
                 return TaskExitResponse(pid: exit.pid, exitStatus: exit.exitStatus, exitedAt: exit.exitedAt)
             }
             let shim = try shims.handle(namespace, params.containerID)
