@@ -18,6 +18,16 @@ struct TaskExitBench: AsyncParsableCommand {
     @Option(help: "Unmeasured kills per method first (berthd's first call of a kind pays its first use).") var warmup = 2
     @Option(help: "Pauses between start and kill, in ms, each measured on its own (0: kill at once; 20: a task that has run a moment, on an idle host).")
     var settleMs: [Int] = [0, 20]
+    @Option(help: "How to kill: tasks.kill or kill(2); repeat the option for both (the default).")
+    var via: [String] = []
+
+    func validate() throws {
+        for method in via where !Self.methods.contains(method) {
+            throw ValidationError("--via must be tasks.kill or kill(2), not \(method)")
+        }
+    }
+
+    static let methods = ["tasks.kill", "kill(2)"]
 
     func run() async throws {
         // The subscriber handles each event on the thread that reads it (as the shim
@@ -28,7 +38,7 @@ struct TaskExitBench: AsyncParsableCommand {
         defer { client.close() }
         let subscription = try await client.subscribeEvents(filters: [#"topic=="/tasks/exit""#])
         var iterator = subscription.makeAsyncIterator()
-        for settle in Array(Set(settleMs)).sorted() { for method in ["tasks.kill", "kill(2)"] {
+        for settle in Array(Set(settleMs)).sorted() { for method in Self.methods where via.isEmpty || via.contains(method) {
             var samples: [Double] = []
             for i in 0..<(warmup + count) {
                 let id = "exit-\(getpid())-\(settle)\(method == "kill(2)" ? "d" : "t")\(i)"
