@@ -11,10 +11,35 @@ public enum Timestamp {
         return format(seconds: Int(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
     }
 
+    /// `2026-11-26T15:04:05.123456789Z`. Written digit by digit into one string: every
+    /// event's envelope has one, and the padded pieces joined cost ~5% of berthd's work
+    /// per shim event.
     public static func format(seconds: Int, nanoseconds: Int) -> String {
         let c = civil(seconds)
-        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T"
-            + "\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad(nanoseconds, 9))Z"
+        guard (0...9999).contains(c.year), (0..<1_000_000_000).contains(nanoseconds) else {
+            return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T"
+                + "\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad(nanoseconds, 9))Z"
+        }
+        return String(unsafeUninitializedCapacity: 30) { buffer in
+            var at = 0
+            func digits(_ value: Int, _ width: Int, then separator: UInt8) {
+                var n = value
+                for i in stride(from: at + width - 1, through: at, by: -1) {
+                    buffer[i] = UInt8(truncatingIfNeeded: 48 + n % 10)
+                    n /= 10
+                }
+                buffer[at + width] = separator
+                at += width + 1
+            }
+            digits(c.year, 4, then: UInt8(ascii: "-"))
+            digits(c.month, 2, then: UInt8(ascii: "-"))
+            digits(c.day, 2, then: UInt8(ascii: "T"))
+            digits(c.hour, 2, then: UInt8(ascii: ":"))
+            digits(c.minute, 2, then: UInt8(ascii: ":"))
+            digits(c.second, 2, then: UInt8(ascii: "."))
+            digits(nanoseconds, 9, then: UInt8(ascii: "Z"))
+            return at
+        }
     }
 
     /// `seconds` since the epoch as a UTC date and time: gmtime_r's answer, by hand
