@@ -77,6 +77,8 @@ final class ShimEventForwarder: Sendable {
         /// The daemon seq of the init's /tasks/exit (0: not published; from events.seq's
         /// third word for a shim found again).
         var initExitDaemonSeq: UInt64 = 0
+        /// The task's /tasks/create is in the stream (always so for a shim found again).
+        var taskCreated = false
     }
 
     private let state: Mutex<State>
@@ -105,6 +107,7 @@ final class ShimEventForwarder: Sendable {
         let checks = !fresh && daemonSeq > 0 && journalTail != nil
         var initial = State(forwarded: last, recorded: last, recordedDaemonSeq: daemonSeq,
                             alreadyJournaled: checks ? nil : [], journalTail: checks ? journalTail : nil)
+        initial.taskCreated = !fresh
         if !fresh, let exitSeq = Self.recordedInitExit(bundle) {
             initial.initExitDaemonSeq = exitSeq
         }
@@ -132,17 +135,25 @@ final class ShimEventForwarder: Sendable {
     /// shim that dies before writing exit.json (it sends the event first) had recorded.
     var initExit: ExitRecord? { state.withLock { $0.initExit } }
 
+    /// Whether the stream has this task's /tasks/create: a shim that died before it
+    /// gets no /tasks/exit either.
+    var taskCreated: Bool { state.withLock { $0.taskCreated } }
+
     /// Whether the daemon's stream already has this task's /tasks/exit: published by this
-    /// forwarder, recorded in events.seq by an earlier berthd, or in the journal after
-    /// the last recorded event (a berthd killed between the two).
+    /// forwarder, recorded in events.seq by an earlier berthd, or in the journal's tail
+    /// (a berthd killed between the journal and events.seq, or one that never recorded
+    /// it: the exit after the container's last /tasks/create there, or when that create
+    /// is older than the tail, after the last recorded event).
     func initExitPublished(containerID: String, journalTail: JournalTail) -> Bool {
-        let after = state.withLock { s -> UInt64? in s.initExitDaemonSeq > 0 ? nil : s.recordedDaemonSeq }
-        guard let after else { return true }
-        return journalTail.all.contains {
-            guard $0.seq > after, $0.namespace == namespace, $0.topic == EventTopics.tasksExit.name,
-                  case let .object(fields) = $0.payload else { return false }
-            return fields["containerID"] == .string(containerID) && fields["id"] == .string(containerID)
+        let recorded = state.withLock { s -> UInt64? in s.initExitDaemonSeq > 0 ? nil : s.recordedDaemonSeq }
+        guard let recorded else { return true }
+        let mine = journalTail.all.filter {
+            guard $0.namespace == namespace, $0.topic == EventTopics.tasksCreate.name || $0.topic == EventTopics.tasksExit.name,
+                  case let .object(fields) = $0.payload, fields["containerID"] == .string(containerID) else { return false }
+            return $0.topic == EventTopics.tasksCreate.name || fields["id"] == .string(containerID)
         }
+        let after = mine.last { $0.topic == EventTopics.tasksCreate.name }?.seq ?? recorded
+        return mine.contains { $0.seq > after && $0.topic == EventTopics.tasksExit.name }
     }
 
     /// The last shim event berthd published for a bundle and its daemon seq (0: none).
@@ -200,6 +211,7 @@ final class ShimEventForwarder: Sendable {
     }
 
     private func noteInitExit(_ event: ShimEvent, daemonSeq: UInt64, _ s: inout State) {
+        if event.topic == "/tasks/create" { s.taskCreated = true }
         guard event.topic == "/tasks/exit", event.payload.execID == nil else { return }
         let p = event.payload
         s.initExit = ExitRecord(pid: Int32(clamping: p.pid ?? 0), exitStatus: Int32(clamping: p.exitStatus ?? 255),

@@ -108,10 +108,13 @@ final class ShimManager: Sendable {
         }
         if let path = try? readCgroupsPath(bundle) { killCgroup(path) }
         let exit = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
-        if !forwarder.initExitPublished(containerID: id, journalTail: journalTail) {
-            _ = events.publish(namespace: namespace, topic: EventTopics.tasksExit.name, payload: TaskExitEvent(
-                containerID: id, id: id, pid: UInt32(clamping: exit.pid), exitStatus: UInt32(clamping: exit.exitStatus),
-                exitedAt: exit.exitedAt))
+        if forwarder.taskCreated, !forwarder.initExitPublished(containerID: id, journalTail: journalTail),
+           let seq = events.publish(namespace: namespace, topic: EventTopics.tasksExit.name, payload: TaskExitEvent(
+               containerID: id, id: id, pid: UInt32(clamping: exit.pid), exitStatus: UInt32(clamping: exit.exitStatus),
+               exitedAt: exit.exitedAt)) {
+            // In the journal before the bundle goes: a berthd killed in between finds the
+            // bundle again, and the journal tells it the exit is out.
+            await withCheckedContinuation { done in events.whenCommitted(through: seq) { _ in done.resume() } }
         }
         dead.withLock { $0[Self.key(namespace, id)] = exit }
         try? removeBundle(bundle)

@@ -81,7 +81,7 @@ struct TaskEventsTests {
         }
     }
 
-    @Test("a shim SIGKILLed after its task exited: the exit is not published again, and is the one kept")
+    @Test("a shim SIGKILLed after its task exited, exit.json gone as if it died before writing it: the exit it sent is kept, not published again")
     func shimKilledAfterTheExit() async throws {
         try await withDaemon { daemon, scratch in
             defer { killTasks(state: daemon.state) }
@@ -90,6 +90,9 @@ struct TaskEventsTests {
             let before = try await collectEvents(daemon.address) { $0.topic == "/tasks/exit" }
             let exitSeq = try #require(before.last?.seq)
             let shim = try #require(shimPid(state: daemon.state, id: "sk2"))
+            // The shim sends the event before it writes exit.json: dying in between leaves
+            // none, and berthd must keep the exit it was told, not record 255.
+            try FileManager.default.removeItem(atPath: "\(daemon.state)/tasks/default/sk2/exit.json")
             kill(shim, SIGKILL)
             // The dead shim's cleanup is done when the bundle is gone.
             #expect(await eventually { !FileManager.default.fileExists(atPath: "\(daemon.state)/tasks/default/sk2") })
@@ -98,6 +101,23 @@ struct TaskEventsTests {
             let all = try await collectEvents(daemon.address, afterSeq: exitSeq - 1, filters: [#"topic~="^/tasks/""#]) { $0.topic == "/tasks/delete" }
             #expect(all.map(\.topic) == ["/tasks/exit", "/tasks/delete"], "\(all.map(\.topic))")
             #expect(try Self.exitPayload(try #require(all.first)).exitStatus == 3)
+        }
+    }
+
+    @Test("containers rm of a container whose shim died publishes its task's /tasks/delete before /containers/delete")
+    func containerRemovedWithADeadTask() async throws {
+        try await withDaemon { daemon, scratch in
+            defer { killTasks(state: daemon.state) }
+            let rootfs = try makeBusyboxRootfs(in: scratch)
+            #expect(try await berthctl("run", "-d", "--rootfs", rootfs, "sk3", "sleep", "100", address: daemon.address).status == 0)
+            let lastSeen = try #require(try await collectEvents(daemon.address) { $0.topic == "/tasks/start" }.last?.seq)
+            kill(try #require(shimPid(state: daemon.state, id: "sk3")), SIGKILL)
+            #expect(try await eventually { try await taskStatuses(daemon.address)["sk3"] == "stopped" })
+            let rm = try await berthctl("containers", "rm", "sk3", address: daemon.address)
+            #expect(rm.status == 0, "\(rm)")
+            let after = try await collectEvents(daemon.address, afterSeq: lastSeen) { $0.topic == "/containers/delete" }
+            #expect(after.map(\.topic) == ["/tasks/exit", "/tasks/delete", "/containers/delete"])
+            #expect(try await taskStatuses(daemon.address)["sk3"] == nil, "the dead task outlived its container")
         }
     }
 

@@ -179,6 +179,35 @@ import Testing
             let journal = JournalTail(events: RecordingPublisher(tail: tail))
             #expect(forwarder.initExitPublished(containerID: "c1", journalTail: journal) == expected, "\(tail.map(\.seq))")
         }
+        // With the container's /tasks/create in the tail, the exit is looked for after it:
+        // an earlier task's exit is not this one's, and an exit recorded by a berthd that
+        // wrote no third word (older events.seq) is found.
+        func create(_ seq: UInt64) throws -> Event {
+            Event(seq: seq, timestamp: "t", namespace: "default", topic: "/tasks/create",
+                  payload: try AnyJSON(encoding: TaskCreateEvent(containerID: "c1", bundle: dir, pid: 10)))
+        }
+        let anchored: [([Event], Bool)] = [
+            ([try create(90), try exit(95, id: "c1")], true),
+            ([try exit(95, id: "c1"), try create(101)], false),
+            ([try exit(95, id: "c1"), try create(101), try exit(102, id: "c1")], true),
+            ([try create(101), try exit(102, id: "e1")], false),
+        ]
+        for (tail, expected) in anchored {
+            let journal = JournalTail(events: RecordingPublisher(tail: tail))
+            #expect(forwarder.initExitPublished(containerID: "c1", journalTail: journal) == expected, "\(tail.map(\.topic))")
+        }
+    }
+
+    /// A shim that dies before its task's /tasks/create is out gets no /tasks/exit.
+    @Test func aTaskIsCreatedOnceItsCreateIsForwarded() throws {
+        let dir = try Self.bundle(seq: nil)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let forwarder = Self.forwarder(dir, RecordingPublisher(tail: []), fresh: true)
+        #expect(!forwarder.taskCreated)
+        forwarder.receive(try Self.notification(ShimEvent(seq: 1, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/create",
+                                                          payload: ShimEventPayload(containerID: "c1", pid: 10))))
+        #expect(forwarder.taskCreated)
+        #expect(Self.forwarder(dir, fresh: false).taskCreated, "a shim found again has had its create")
     }
 }
 

@@ -37,6 +37,8 @@ struct ContainersService: Sendable {
                 throw BerthError.failedPrecondition("container \"\(params.id)\" has a task: delete the task first")
             }
             try store.delete(namespace: namespace, id: params.id)
+            // A task whose shim died goes with its container, and says so first.
+            _ = shims.deleteDead(namespace, params.id)
             events.publish(EventTopics.containersDelete, namespace: namespace, ContainerDeleteEvent(id: params.id))
             return Empty()
         }
