@@ -51,6 +51,14 @@ public struct MessageHead: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case jsonrpc, id, method, error }
 
+    package init(jsonrpc: String?, id: RPCID?, hasID: Bool, method: String?, error: ErrorObject?) {
+        self.jsonrpc = jsonrpc
+        self.id = id
+        self.hasID = hasID
+        self.method = method
+        self.error = error
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         jsonrpc = try c.decodeIfPresent(String.self, forKey: .jsonrpc)

@@ -67,6 +67,33 @@ extension RPCMessage {
         return w.bytes
     }
 
+    /// A request's head read by hand (`jsonrpc`, a number or null `id`, `method`; the
+    /// params only skipped over, checked for shape); nil when unsure (a string id, a
+    /// fraction, a key twice, an `error`, anything malformed): `MessageHead`'s
+    /// JSONDecoder then, which also words the errors. JSONDecoder read every call's head
+    /// at ~3% of berthd's I/O thread in a profile of tasks.kill.
+    package static func quickRequestHead(_ message: [UInt8]) -> MessageHead? {
+        let r = QuickJSONReader(message)
+        var jsonrpc: String?, id: RPCID?, hasID = false, method: String?
+        do {
+            try r.object { key in
+                switch key {
+                case "jsonrpc": jsonrpc = try r.string()
+                case "id":
+                    hasID = true
+                    id = try r.optional { RPCID.number(try r.integer(Int64.self)) }
+                case "method": method = try r.string()
+                case "error": throw QuickJSONReader.Unsure()
+                default: try r.skip()
+                }
+            }
+        } catch {
+            return nil
+        }
+        guard r.atEnd() else { return nil }
+        return MessageHead(jsonrpc: jsonrpc, id: id, hasID: hasID, method: method, error: nil)
+    }
+
     /// A response's `id` and `method`, and whether it has an `error`, read by hand;
     /// nil when unsure (a string id, a fraction anywhere): `MessageHead` then.
     static func quickHead(_ message: [UInt8]) -> (id: Int64?, method: String?, hasError: Bool)? {

@@ -15,6 +15,9 @@ enum RequestParser {
             return .failure(id: nil, BerthError(.invalidArgument, "parse error: the payload is not valid UTF-8", code: ProtocolErrorCode.parseError))
         }
         if let depthError = checkDepth(message) { return .failure(id: nil, depthError) }
+        if let head = RPCMessage.quickRequestHead(message), head.jsonrpc == "2.0", let method = head.method, !method.isEmpty {
+            return .success(head)
+        }
         let head: MessageHead
         do {
             head = try WireJSON.decode(MessageHead.self, from: message)

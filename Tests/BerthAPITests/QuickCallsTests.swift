@@ -77,4 +77,42 @@ import Testing
         }
         #expect(RPCMessage.quickHead(Array(#"{"id":"s","jsonrpc":"2.0","result":{}}"#.utf8)) == nil)
     }
+
+    static let requests = [
+        #"{"jsonrpc":"2.0","id":7,"method":"tasks.kill","params":{"containerID":"web","signal":9}}"#,
+        #"{"params":{"a":[1,2,{"b":null}],"c":"\u00e9\n"},"method":"tasks.create","id":-3,"jsonrpc":"2.0"}"#,
+        #"{"jsonrpc":"2.0","id":null,"method":"system.version"}"#,
+        #"{"jsonrpc":"2.0","method":"events.unsubscribe","params":{"subscription":4}}"#,
+        #" { "jsonrpc" : "1.0" , "id" : 1 , "method" : "x" } "#,
+        #"{"jsonrpc":"2.0","id":1,"method":""}"#,
+        #"{"jsonrpc":"2.0","id":1}"#,
+    ]
+
+    /// Everything it is not sure of: JSONDecoder reads it (and words any error).
+    static let unsureRequests = [
+        #"{"jsonrpc":"2.0","id":"a","method":"x"}"#, // a string id
+        #"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#, // a fraction
+        #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"n":1e3}}"#, // an exponent in the params
+        #"{"jsonrpc":"2.0","id":1,"method":"x","method":"y"}"#, // a key twice
+        #"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":}}"#, // malformed params
+        #"{"jsonrpc":"2.0","id":1,"method":"x"} {}"#, // trailing bytes
+        #"[{"jsonrpc":"2.0","id":1,"method":"x"}]"#, // a batch
+        #"{"jsonrpc":2,"id":1,"method":"x"}"#, // jsonrpc not a string
+        #"{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"m"}}"#, // an error member
+    ]
+
+    @Test("a request's head read by hand is MessageHead's")
+    func requestHeads() throws {
+        for text in Self.requests {
+            let quick = try #require(RPCMessage.quickRequestHead(Array(text.utf8)), "\(text)")
+            let head = try WireJSON.decode(MessageHead.self, from: Array(text.utf8))
+            #expect(quick.jsonrpc == head.jsonrpc && quick.id == head.id && quick.hasID == head.hasID
+                    && quick.method == head.method && quick.error == nil && head.error == nil, "\(text)")
+        }
+    }
+
+    @Test("a request the hand reader is not sure of is left to JSONDecoder", arguments: unsureRequests)
+    func unsureRequestHead(_ text: String) {
+        #expect(RPCMessage.quickRequestHead(Array(text.utf8)) == nil)
+    }
 }
