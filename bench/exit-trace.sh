@@ -28,14 +28,19 @@ source "$BENCH_HOME/lib.sh"
 require_bin berth-bench
 
 EVENTS=(sched:sched_wakeup sched:sched_switch sched:sched_process_exit
-    syscalls:sys_enter_kill syscalls:sys_exit_wait4 syscalls:sys_enter_read syscalls:sys_exit_read
-    syscalls:sys_enter_write)
-saved_buffer="$(cat "$T/buffer_size_kb")"
+    syscalls:sys_enter_kill syscalls:sys_exit_wait4 syscalls:sys_exit_read syscalls:sys_enter_write)
+# What to put back: the buffer's size reads "7 (expanded: 1408)" before its first use.
+saved_buffer="$(sed -E 's/.*expanded: ([0-9]+).*/\1/; s/^([0-9]+).*/\1/' "$T/buffer_size_kb")"
+saved_on="$(cat "$T/tracing_on")"
+saved_events="$BENCH_DIR/set_event"
+cp "$T/set_event" "$saved_events"
 _trace_restore() {
     echo 0 >"$T/tracing_on" || true
     echo >"$T/set_event" || true
+    while read -r e; do echo "$e" >>"$T/set_event"; done <"$saved_events" || true
     echo >"$T/trace" || true
-    echo "$saved_buffer" >"$T/buffer_size_kb" || true
+    [[ "$saved_buffer" =~ ^[0-9]+$ ]] && { echo "$saved_buffer" >"$T/buffer_size_kb" || echo "exit-trace: could not restore buffer_size_kb $saved_buffer" >&2; }
+    echo "$saved_on" >"$T/tracing_on" || true
 }
 trap 'rc=$?; _trace_restore; (exit $rc); _bench_cleanup' EXIT
 
@@ -63,4 +68,5 @@ echo 0 >"$T/tracing_on"
 trace="$BENCH_DIR/trace.txt"
 cat "$T/trace" >"$trace"
 [[ -n "${EXIT_TRACE_KEEP:-}" ]] && cp "$trace" "$EXIT_TRACE_KEEP"
-python3 "$BENCH_HOME/exit_trace.py" "$trace" "$io_thread"
+# The bench's two warmup kills are not its figures; not here either.
+python3 "$BENCH_HOME/exit_trace.py" "$trace" "$io_thread" --skip 2

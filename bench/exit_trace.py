@@ -2,21 +2,26 @@
 """Splits each kill(2) → /tasks/exit of an ftrace capture into its hops, and tells
 which of the slow ones had another program holding a CPU meanwhile.
 
-    exit_trace.py TRACE BERTHD_IO_TID [--show N]
+    exit_trace.py TRACE BERTHD_IO_TID [--show N] [--skip N]
 
 TRACE is /sys/kernel/tracing/trace as bench/exit-trace.sh captures it (sched_wakeup,
 sched_switch, sched_process_exit, and the kill, wait4, read and write syscalls) while
 `berth-bench task-exit --via 'kill(2)'` runs; BERTHD_IO_TID is berthd's I/O thread.
 Each kill is split at: the container process's exit, the shim's wake-up and its
 wait4, berthd's wake-up, its read and its journal write, the subscriber's wake-up,
-its run and its read.
+its run and its read. The kills are the subscriber's own (SIGKILLs sent by a thread
+of the bench, `NIO-*`, not berthd's); the first --skip of them are warmups. A kill
+whose marks are not all found before the next kill is counted in `kills`, not in
+`followed`.
 
-A kill's window is "foreign" when a program that is none of the exit's own (Berth's
+A kill's window is "shared" when programs that are none of the exit's own (Berth's
 processes, the subscriber, the container, the kernel threads that do the exit's work)
-ran for 50 µs or more of it on either CPU: what a shared host's other programs cost.
+ran for 50 µs or more of it in total on either CPU: what a shared host's other
+programs cost.
 """
 import re
 import sys
+from collections import Counter
 from statistics import median
 
 LINE = re.compile(r'^\s*(.+)-(\d+)\s+\[(\d+)\]\s+\S+\s+([\d.]+):\s+(\S+?):?\s(.*)$')
@@ -28,7 +33,7 @@ SEGMENTS = [
     ('exit', 'kill → the process exits'),
     ('shim_wake', 'exit → shim woken (the kernel: memory, files, cgroups, SIGCHLD)'),
     ('shim_reaped', 'shim woken → its wait4'),
-    ('berthd_wake', 'wait4 → berthd woken (the shim: OOM check, exit.json, the event)'),
+    ('berthd_wake', 'wait4 → berthd woken (the shim: OOM check, the event)'),
     ('berthd_read', 'berthd woken → its read'),
     ('journal', 'read → journal write'),
     ('sub_wake', 'journal write → subscriber woken'),
@@ -65,17 +70,19 @@ def foreign_runs(events):
     return runs
 
 
-def split(events, berthd):
+def split(events, berthd, skip):
     kills = [i for i, e in enumerate(events)
-             if e[4] == 'sys_kill(pid' and e[1] != berthd and e[0] != 'berth-shim' and KILL_PID.search(e[5])]
+             if e[4] == 'sys_kill(pid' and e[1] != berthd and e[0].startswith('NIO-') and KILL_PID.search(e[5])]
     if not kills:
-        sys.exit('exit_trace: no kill(2) with SIGKILL in the trace')
-    bench = events[kills[0]][1]
+        sys.exit('exit_trace: no kill(2) with SIGKILL from the bench in the trace')
+    bench = Counter(events[i][1] for i in kills).most_common(1)[0][0]
+    kills = [i for i in kills if events[i][1] == bench][skip:]
     samples = []
-    for i in kills:
+    for n, i in enumerate(kills):
         pid = int(KILL_PID.search(events[i][5]).group(1), 0)
         t0, marks = events[i][3], {}
-        for comm, tid, _, t, name, rest in events[i + 1:i + 20000]:
+        end = kills[n + 1] if n + 1 < len(kills) else len(events)
+        for comm, tid, _, t, name, rest in events[i + 1:end]:
             if 'exit' not in marks:
                 if name == 'sched_process_exit' and f'pid={pid} ' in rest:
                     marks['exit'] = t
@@ -122,8 +129,9 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     show = int(sys.argv[sys.argv.index('--show') + 1]) if '--show' in sys.argv else 5
+    skip = int(sys.argv[sys.argv.index('--skip') + 1]) if '--skip' in sys.argv else 0
     events = parse(sys.argv[1])
-    samples, kills = split(events, int(sys.argv[2]))
+    samples, kills = split(events, int(sys.argv[2]), skip)
     if not samples:
         sys.exit('exit_trace: no kill could be followed to the subscriber\'s read')
     runs = foreign_runs(events)
@@ -145,7 +153,7 @@ def main():
     clean = [s['total'] for s in samples if s['foreign_us'] < 50]
     shared = [s for s in samples if s['foreign_us'] >= 50]
     print(f'exit_trace.clean count={len(clean)} p50_us={pct(clean, .5):.0f} p99_us={pct(clean, .99):.0f} '
-          f'max_us={max(clean) if clean else 0:.0f}  (no other program ran 50 µs of the window)')
+          f'max_us={max(clean) if clean else 0:.0f}  (other programs ran under 50 µs of the window)')
     print(f'exit_trace.shared count={len(shared)} p50_us={pct([s["total"] for s in shared], .5):.0f} '
           f'median_foreign_us={median([s["foreign_us"] for s in shared]) if shared else 0:.0f}')
     slow = [s for s in samples if s['total'] > 2000]

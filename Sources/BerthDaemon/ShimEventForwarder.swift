@@ -77,8 +77,10 @@ final class ShimEventForwarder: Sendable {
         /// The daemon seq of the init's /tasks/exit (0: not published; from events.seq's
         /// third word for a shim found again).
         var initExitDaemonSeq: UInt64 = 0
-        /// The task's /tasks/create is in the stream (always so for a shim found again).
+        /// The task's /tasks/create is known to be in the stream.
         var taskCreated = false
+        /// A shim this berthd started: the forwarder has seen its every event.
+        var fresh = false
     }
 
     private let state: Mutex<State>
@@ -95,22 +97,22 @@ final class ShimEventForwarder: Sendable {
         self.bundle = bundle
         self.events = events
         self.logger = logger
-        let (last, daemonSeq): (UInt64, UInt64)
+        let (last, daemonSeq, exitSeq): (UInt64, UInt64, UInt64)
         if fresh {
             // Nothing of this shim is in the journal before its current head: a restart
             // before the first record checks the replay from there.
-            (last, daemonSeq) = (0, events.lastSeq)
+            (last, daemonSeq, exitSeq) = (0, events.lastSeq, 0)
             try? FileSystem.writeAtomically(bundle + "/" + Self.seqFile, Array("0 \(daemonSeq)".utf8), mode: 0o600)
         } else {
-            (last, daemonSeq) = Self.recorded(bundle)
+            (last, daemonSeq, exitSeq) = Self.recorded(bundle)
         }
         let checks = !fresh && daemonSeq > 0 && journalTail != nil
         var initial = State(forwarded: last, recorded: last, recordedDaemonSeq: daemonSeq,
                             alreadyJournaled: checks ? nil : [], journalTail: checks ? journalTail : nil)
-        initial.taskCreated = !fresh
-        if !fresh, let exitSeq = Self.recordedInitExit(bundle) {
-            initial.initExitDaemonSeq = exitSeq
-        }
+        initial.fresh = fresh
+        // A shim's first event is its /tasks/create: anything recorded means it is out.
+        initial.taskCreated = last > 0
+        initial.initExitDaemonSeq = exitSeq
         state = Mutex(initial)
     }
 
@@ -135,9 +137,19 @@ final class ShimEventForwarder: Sendable {
     /// shim that dies before writing exit.json (it sends the event first) had recorded.
     var initExit: ExitRecord? { state.withLock { $0.initExit } }
 
-    /// Whether the stream has this task's /tasks/create: a shim that died before it
-    /// gets no /tasks/exit either.
-    var taskCreated: Bool { state.withLock { $0.taskCreated } }
+    /// Whether the stream has this task's /tasks/create (a shim that died before it gets
+    /// no /tasks/exit either): forwarded, or for a shim found again with nothing
+    /// recorded, in the journal's tail after the recorded daemon seq.
+    func taskCreated(containerID: String, journalTail: JournalTail) -> Bool {
+        let after = state.withLock { s -> UInt64? in s.taskCreated ? nil : (s.fresh ? UInt64.max : s.recordedDaemonSeq) }
+        guard let after else { return true }
+        guard after != .max else { return false }
+        return journalTail.all.contains {
+            guard $0.seq > after, $0.namespace == namespace, $0.topic == EventTopics.tasksCreate.name,
+                  case let .object(fields) = $0.payload else { return false }
+            return fields["containerID"] == .string(containerID)
+        }
+    }
 
     /// Whether the daemon's stream already has this task's /tasks/exit: published by this
     /// forwarder, recorded in events.seq by an earlier berthd, or in the journal's tail
@@ -145,8 +157,8 @@ final class ShimEventForwarder: Sendable {
     /// it: the exit after the container's last /tasks/create there, or when that create
     /// is older than the tail, after the last recorded event).
     func initExitPublished(containerID: String, journalTail: JournalTail) -> Bool {
-        let recorded = state.withLock { s -> UInt64? in s.initExitDaemonSeq > 0 ? nil : s.recordedDaemonSeq }
-        guard let recorded else { return true }
+        let recorded = state.withLock { s -> UInt64? in s.initExitDaemonSeq > 0 || s.fresh ? nil : s.recordedDaemonSeq }
+        guard let recorded else { return state.withLock { $0.initExitDaemonSeq > 0 } } // a fresh forwarder saw it all
         let mine = journalTail.all.filter {
             guard $0.namespace == namespace, $0.topic == EventTopics.tasksCreate.name || $0.topic == EventTopics.tasksExit.name,
                   case let .object(fields) = $0.payload, fields["containerID"] == .string(containerID) else { return false }
@@ -157,17 +169,12 @@ final class ShimEventForwarder: Sendable {
     }
 
     /// The last shim event berthd published for a bundle and its daemon seq (0: none).
-    static func recorded(_ bundle: String) -> (shimSeq: UInt64, daemonSeq: UInt64) {
-        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return (0, 0) }
-        let words = String(decoding: bytes, as: UTF8.self).split(separator: " ")
-        return (words.first.flatMap { UInt64($0) } ?? 0, words.count > 1 ? UInt64(words[1]) ?? 0 : 0)
-    }
-
-    /// The daemon seq of the init's /tasks/exit that events.seq records (its third word).
-    static func recordedInitExit(_ bundle: String) -> UInt64? {
-        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return nil }
-        let words = String(decoding: bytes, as: UTF8.self).split(separator: " ")
-        return words.count > 2 ? UInt64(words[2]).flatMap { $0 > 0 ? $0 : nil } : nil
+    /// events.seq's words: the shim seq, its daemon seq, and the daemon seq of the init's
+    /// /tasks/exit once that is recorded (0 for a word that is not there).
+    static func recorded(_ bundle: String) -> (shimSeq: UInt64, daemonSeq: UInt64, initExitDaemonSeq: UInt64) {
+        guard let bytes = try? FileSystem.readFile(bundle + "/" + seqFile, limit: 64) else { return (0, 0, 0) }
+        let words = String(decoding: bytes, as: UTF8.self).split(separator: " ").map { UInt64($0) ?? 0 }
+        return (words.first ?? 0, words.count > 1 ? words[1] : 0, words.count > 2 ? words[2] : 0)
     }
 
     /// Handles one notification from the shim (called by the connection, in order).
@@ -186,14 +193,14 @@ final class ShimEventForwarder: Sendable {
             guard event.seq > s.forwarded else { return .skip } // already forwarded (replay)
             if let duplicate = journaledBefore(topic, payload, containerID: event.payload.containerID, &s) {
                 s.forwarded = event.seq
-                noteInitExit(event, daemonSeq: duplicate, &s)
+                noteTaskEvent(event, daemonSeq: duplicate, &s)
                 return .duplicate(duplicate)
             }
             // Not published (the exchange is closing): not recorded either, so a
             // restarted berthd gets it again from the shim.
             guard let daemonSeq = events.publish(namespace: namespace, topic: topic, payload: payload) else { return .skip }
             s.forwarded = event.seq
-            noteInitExit(event, daemonSeq: daemonSeq, &s)
+            noteTaskEvent(event, daemonSeq: daemonSeq, &s)
             return .published(daemonSeq)
         }
         switch outcome {
@@ -210,7 +217,7 @@ final class ShimEventForwarder: Sendable {
         }
     }
 
-    private func noteInitExit(_ event: ShimEvent, daemonSeq: UInt64, _ s: inout State) {
+    private func noteTaskEvent(_ event: ShimEvent, daemonSeq: UInt64, _ s: inout State) {
         if event.topic == "/tasks/create" { s.taskCreated = true }
         guard event.topic == "/tasks/exit", event.payload.execID == nil else { return }
         let p = event.payload

@@ -34,6 +34,9 @@ final class ShimManager: Sendable {
     private let shims = Mutex<[String: Handle]>([:])
     /// Tasks whose shim died: their last exit, until the task is deleted.
     private let dead = Mutex<[String: ExitRecord]>([:])
+    /// Tasks whose dead shim is being cleaned up: no new task for their container, and no
+    /// container delete, until the cleanup is done.
+    private let cleaning = Mutex<Set<String>>([])
 
     /// Where the shims' task events are published, in each shim's own order.
     let events: any EventPublisher
@@ -84,6 +87,7 @@ final class ShimManager: Sendable {
             for await _ in client.notifications {}
             let stillOurs = shims.withLock { map -> Bool in
                 guard let current = map[Self.key(namespace, id)], current.client === client else { return false }
+                cleaning.withLock { _ = $0.insert(Self.key(namespace, id)) } // before the handle goes
                 map[Self.key(namespace, id)] = nil
                 return true
             }
@@ -95,11 +99,18 @@ final class ShimManager: Sendable {
         }
     }
 
+    /// Whether a dead shim of this container's task is being cleaned up (tasks.create and
+    /// containers.delete wait for it: `FailedPrecondition`).
+    func isCleaningUp(_ namespace: String, _ id: String) -> Bool {
+        cleaning.withLock { $0.contains(Self.key(namespace, id)) }
+    }
+
     /// Cleans up after a shim that died and reports its task stopped: with the exit the
     /// shim recorded, or 255. The daemon's stream gets the task's one `/tasks/exit` now,
-    /// unless it already has it.
+    /// unless it already has it. The caller has put the task in `cleaning`.
     private func cleanUpDeadShim(bundle: String, namespace: String, id: String,
                                  forwarder: ShimEventForwarder, journalTail: JournalTail) async {
+        defer { cleaning.withLock { _ = $0.remove(Self.key(namespace, id)) } }
         // The shim sends the exit's event before it writes exit.json: one that died in
         // between had told berthd, and `berth-shim delete` keeps a recorded exit.
         if ExitRecord.read(from: bundle) == nil, let told = forwarder.initExit { try? told.write(to: bundle) }
@@ -108,15 +119,15 @@ final class ShimManager: Sendable {
         }
         if let path = try? readCgroupsPath(bundle) { killCgroup(path) }
         let exit = ExitRecord.read(from: bundle) ?? ExitRecord(pid: 0, exitStatus: 255, exitedAt: Timestamp.now())
-        if forwarder.taskCreated, !forwarder.initExitPublished(containerID: id, journalTail: journalTail),
-           let seq = events.publish(namespace: namespace, topic: EventTopics.tasksExit.name, payload: TaskExitEvent(
-               containerID: id, id: id, pid: UInt32(clamping: exit.pid), exitStatus: UInt32(clamping: exit.exitStatus),
-               exitedAt: exit.exitedAt)) {
+        let publish = forwarder.taskCreated(containerID: id, journalTail: journalTail) && !forwarder.initExitPublished(containerID: id, journalTail: journalTail)
+        // Stopped before the exit is out: a client that acts on /tasks/exit finds the task
+        // stopped, not gone.
+        dead.withLock { $0[Self.key(namespace, id)] = exit }
+        if publish, let seq = events.publish(namespace: namespace, topic: EventTopics.tasksExit.name, payload: exit.exitEvent(containerID: id)) {
             // In the journal before the bundle goes: a berthd killed in between finds the
             // bundle again, and the journal tells it the exit is out.
             await withCheckedContinuation { done in events.whenCommitted(through: seq) { _ in done.resume() } }
         }
-        dead.withLock { $0[Self.key(namespace, id)] = exit }
         try? removeBundle(bundle)
     }
 
@@ -124,9 +135,7 @@ final class ShimManager: Sendable {
     /// `/tasks/delete`, as the shim would have (nil: no such task).
     func deleteDead(_ namespace: String, _ id: String) -> ExitRecord? {
         guard let exit = forgetDead(namespace, id) else { return nil }
-        _ = events.publish(namespace: namespace, topic: EventTopics.tasksDelete.name, payload: TaskDeleteEvent(
-            containerID: id, id: id, pid: UInt32(clamping: exit.pid), exitStatus: UInt32(clamping: exit.exitStatus),
-            exitedAt: exit.exitedAt))
+        _ = events.publish(namespace: namespace, topic: EventTopics.tasksDelete.name, payload: exit.deleteEvent(containerID: id))
         return exit
     }
 
@@ -227,6 +236,7 @@ final class ShimManager: Sendable {
                     logger.info("reconnected to shim", metadata: ["namespace": "\(namespace)", "container.id": "\(id)"])
                 } catch {
                     logger.warning("shim is gone; cleaning up", metadata: ["namespace": "\(namespace)", "container.id": "\(id)", "error": "\(error)"])
+                    cleaning.withLock { _ = $0.insert(Self.key(namespace, id)) }
                     shims.withLock { $0[Self.key(namespace, id)] = nil }
                     let forwarder = ShimEventForwarder(namespace: namespace, bundle: bundle, events: events, logger: logger, fresh: false)
                     await cleanUpDeadShim(bundle: bundle, namespace: namespace, id: id, forwarder: forwarder, journalTail: journalTail)
@@ -323,4 +333,17 @@ func runCapturing(_ argv: [String], input: [UInt8]) throws -> [UInt8] {
         throw BerthError.internal("\(argv.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self).split(separator: "\n").joined(separator: "; "))")
     }
     return stdout
+}
+
+extension ExitRecord {
+    /// The init's `/tasks/exit` and `/tasks/delete` payloads for this exit.
+    func exitEvent(containerID: String) -> TaskExitEvent {
+        TaskExitEvent(containerID: containerID, id: containerID, pid: UInt32(clamping: pid),
+                      exitStatus: UInt32(clamping: exitStatus), exitedAt: exitedAt)
+    }
+
+    func deleteEvent(containerID: String) -> TaskDeleteEvent {
+        TaskDeleteEvent(containerID: containerID, id: containerID, pid: UInt32(clamping: pid),
+                        exitStatus: UInt32(clamping: exitStatus), exitedAt: exitedAt)
+    }
 }

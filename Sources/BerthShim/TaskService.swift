@@ -229,7 +229,7 @@ final class TaskService {
             initProcess?.waiters = []
         }
         // The event first: exit.json's write and rename can wait on the file system's
-        // journal (~10% of exits here, 0.15–4 ms, where berthd's journal shares it); a
+        // journal (~10% of exits here, 0.15–0.67 ms, once 4.6 ms, where berthd's journal shares it); a
         // shim that dies in between has told berthd, which keeps that exit (tasks.md).
         events.publish("/tasks/exit", eventPayload(containerID: id, execID: execID, pid: record.pid,
                                                    exitStatus: record.exitStatus, exitedAt: record.exitedAt))

@@ -69,15 +69,8 @@ import Testing
             forwarder.receive(try Self.notification(event))
         }
         #expect(publisher.topics == ["/tasks/delete"], "the journaled exit was published again, or the delete was not")
-        let seqFile = dir + "/" + ShimEventForwarder.seqFile
-        var recorded = ""
-        for _ in 0..<200 {
-            recorded = (try? String(contentsOfFile: seqFile, encoding: .utf8)) ?? ""
-            if recorded == "5 500 101" { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
         // The third word: the init's exit is in the stream (as 101), for a shim that dies later.
-        #expect(recorded == "5 500 101")
+        #expect(try await Self.waitForSeqFile(dir, "5 500 101") == "5 500 101")
     }
 
     /// berthd killed after the journal took a new shim's very first event, before any
@@ -199,15 +192,35 @@ import Testing
     }
 
     /// A shim that dies before its task's /tasks/create is out gets no /tasks/exit.
-    @Test func aTaskIsCreatedOnceItsCreateIsForwarded() throws {
+    @Test func aTaskIsCreatedOnceItsCreateIsOut() async throws {
         let dir = try Self.bundle(seq: nil)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let forwarder = Self.forwarder(dir, RecordingPublisher(tail: []), fresh: true)
-        #expect(!forwarder.taskCreated)
+        func journal(_ tail: [Event]) -> JournalTail { JournalTail(events: RecordingPublisher(tail: tail)) }
+        let created = Event(seq: 101, timestamp: "t", namespace: "default", topic: "/tasks/create",
+                            payload: try AnyJSON(encoding: TaskCreateEvent(containerID: "c1", bundle: dir, pid: 10)))
+        let forwarder = Self.forwarder(dir, RecordingPublisher(tail: [], lastSeq: 100), fresh: true)
+        // A fresh forwarder sees every event of its shim: the journal is not asked.
+        #expect(!forwarder.taskCreated(containerID: "c1", journalTail: journal([created])))
+        // Found again with nothing recorded ("0 100"): the journal after 100 tells.
+        #expect(Self.forwarder(dir, fresh: false).taskCreated(containerID: "c1", journalTail: journal([created])))
+        #expect(!Self.forwarder(dir, fresh: false).taskCreated(containerID: "c1", journalTail: journal([])))
         forwarder.receive(try Self.notification(ShimEvent(seq: 1, timestamp: "2026-11-26T01:00:00.000000000Z", topic: "/tasks/create",
                                                           payload: ShimEventPayload(containerID: "c1", pid: 10))))
-        #expect(forwarder.taskCreated)
-        #expect(Self.forwarder(dir, fresh: false).taskCreated, "a shim found again has had its create")
+        #expect(forwarder.taskCreated(containerID: "c1", journalTail: journal([])))
+        #expect(try await Self.waitForSeqFile(dir, "1 500") == "1 500")
+        #expect(Self.forwarder(dir, fresh: false).taskCreated(containerID: "c1", journalTail: journal([])),
+                "a shim found again with a recorded event has had its create")
+    }
+
+    /// A fresh forwarder has seen every event of its shim: an exit in the journal's tail
+    /// is an earlier task's (its create may not be committed yet), never this one's.
+    @Test func aFreshForwarderDoesNotTakeAnEarlierTasksExitForItsOwn() throws {
+        let dir = try Self.bundle(seq: nil)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let earlier = Event(seq: 101, timestamp: "t", namespace: "default", topic: "/tasks/exit", payload: try AnyJSON(encoding: TaskExitEvent(
+            containerID: "c1", id: "c1", pid: 9, exitStatus: 0, exitedAt: "2026-11-26T01:00:00.000000000Z")))
+        let forwarder = Self.forwarder(dir, RecordingPublisher(tail: [earlier], lastSeq: 100), fresh: true)
+        #expect(!forwarder.initExitPublished(containerID: "c1", journalTail: JournalTail(events: RecordingPublisher(tail: [earlier]))))
     }
 }
 

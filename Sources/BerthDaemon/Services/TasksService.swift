@@ -128,6 +128,9 @@ struct TasksService: Sendable {
         if (try? shims.handle(namespace, container.id)) != nil {
             throw BerthError.alreadyExists("container \"\(container.id)\" already has a task")
         }
+        if shims.isCleaningUp(namespace, container.id) {
+            throw BerthError.failedPrecondition("the shim of container \"\(container.id)\"'s task died and is being cleaned up: try again")
+        }
         if let rootfs = params.rootfs {
             guard rootfs.hasPrefix("/"), FileSystem.fileType(rootfs) == S_IFDIR else {
                 throw BerthError.invalidArgument("rootfs \"\(rootfs)\" must be an absolute path to a directory")
