@@ -35,6 +35,10 @@ struct TasksCLITests {
             let exec = try await berthctl("tasks", "exec", "--exec-id", "e1", "d1", "sh", "-c", "echo in exec; exit 4", address: a)
             #expect(exec.status == 4, "\(exec)")
             #expect(exec.stdout == "in exec\n", "\(exec)")
+            // An exec named like its container: its exit would read as the task's.
+            let same = try await berthctl("tasks", "exec", "--exec-id", "d1", "d1", "true", address: a)
+            #expect(same.status != 0 && same.stderr.contains("must differ from the container's id"), "\(same)")
+            #expect(try await taskStatuses(a)["d1"] == "running")
 
             let ps = try await berthctl("tasks", "ps", "--format", "json", "d1", address: a)
             let pids = try JSONDecoder().decode([Int32].self, from: Data(ps.stdout.utf8))

@@ -104,6 +104,11 @@ struct TasksService: Sendable {
             return Empty()
         }
         router.register(API.tasksExec) { params, _ in
+            // The init's events carry the container's id as `id`: an exec of that id
+            // would make its exit look like the task's.
+            guard params.execID != params.containerID else {
+                throw BerthError(.invalidArgument, "execID \"\(params.execID)\" must differ from the container's id", field: "params.execID")
+            }
             let shim = try shims.handle(params.namespace ?? "default", params.containerID)
             try await shim.client.call(ShimAPI.exec, ShimExecRequest(execID: params.execID, process: params.process, stdio: stdio(params.io)))
             return Empty()
