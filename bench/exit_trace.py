@@ -53,20 +53,35 @@ def parse(path):
     return events
 
 
+WAKEUP = re.compile(r'comm=(.*?) pid=(\d+) ')
+
+
 def foreign_runs(events):
-    """(start, end, comm) of every run of a program that is not the exit's own."""
-    runs, current = [], {}
+    """(start, end, comm) of every run of a program that is not the exit's own: from
+    the switch to it to the CPU's next switch. The trace can lack switches (this host
+    leaves some processes' context untraced, and a wake-up on an idle CPU can go
+    without its switch): a switch away from a task other than the one switched to is
+    also counted, from that task's wake-up."""
+    runs, current, woken = [], {}, {}
     for comm, _, cpu, t, name, rest in events:
+        if name == 'sched_wakeup':
+            m = WAKEUP.search(rest)
+            if m:
+                woken[int(m.group(2))] = t
+            continue
         if name != 'sched_switch':
             continue
         m = SWITCH.search(rest)
         if not m:
             continue
+        was, pid = m.group(1), int(m.group(2))
         if cpu in current:
-            was, start = current[cpu]
-            if not OWN.match(was):
-                runs.append((start, t, was))
-        current[cpu] = (m.group(3), t)
+            last_comm, last_pid, start = current[cpu]
+            if not OWN.match(last_comm):
+                runs.append((start, t, last_comm))
+            if last_pid != pid and not OWN.match(was):
+                runs.append((max(start, woken.get(pid, start)), t, was))
+        current[cpu] = (m.group(3), int(m.group(4)), t)
     return runs
 
 
