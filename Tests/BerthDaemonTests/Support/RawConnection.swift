@@ -52,6 +52,7 @@ final class RawConnection: @unchecked Sendable {
         var got = 0
         while got < n {
             let r = out.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, n - got, 0) }
+            if r < 0 && errno == EINTR { continue }
             if r <= 0 { return nil }
             got += r
         }
@@ -79,10 +80,13 @@ final class RawConnection: @unchecked Sendable {
     /// True when the server has closed the connection (EOF, not a timeout).
     /// (A server that closes with our unread bytes queued makes recv fail with
     /// ECONNRESET instead of returning 0; both mean closed.)
+    /// A signal to the test process (SIGCHLD of another suite's child) interrupts the
+    /// wait, which is then resumed.
     func isClosedByPeer() async -> Bool {
         await offload {
             var byte: UInt8 = 0
-            let n = recv(self.fd, &byte, 1, 0)
+            var n = recv(self.fd, &byte, 1, 0)
+            while n < 0 && errno == EINTR { n = recv(self.fd, &byte, 1, 0) }
             return n == 0 || (n < 0 && errno == ECONNRESET)
         }
     }
