@@ -141,9 +141,8 @@ final class ShimEventForwarder: Sendable {
     /// no /tasks/exit either): forwarded, or for a shim found again with nothing
     /// recorded, in the journal's tail after the recorded daemon seq.
     func taskCreated(containerID: String, journalTail: JournalTail) -> Bool {
-        let after = state.withLock { s -> UInt64? in s.taskCreated ? nil : (s.fresh ? UInt64.max : s.recordedDaemonSeq) }
-        guard let after else { return true }
-        guard after != .max else { return false }
+        let (created, fresh, after) = state.withLock { ($0.taskCreated, $0.fresh, $0.recordedDaemonSeq) }
+        if created || fresh { return created } // a fresh forwarder has seen every event
         return journalTail.all.contains {
             guard $0.seq > after, $0.namespace == namespace, $0.topic == EventTopics.tasksCreate.name,
                   case let .object(fields) = $0.payload else { return false }
@@ -157,8 +156,8 @@ final class ShimEventForwarder: Sendable {
     /// it: the exit after the container's last /tasks/create there, or when that create
     /// is older than the tail, after the last recorded event).
     func initExitPublished(containerID: String, journalTail: JournalTail) -> Bool {
-        let recorded = state.withLock { s -> UInt64? in s.initExitDaemonSeq > 0 || s.fresh ? nil : s.recordedDaemonSeq }
-        guard let recorded else { return state.withLock { $0.initExitDaemonSeq > 0 } } // a fresh forwarder saw it all
+        let (published, fresh, recorded) = state.withLock { ($0.initExitDaemonSeq > 0, $0.fresh, $0.recordedDaemonSeq) }
+        if published || fresh { return published } // a fresh forwarder has seen every event
         let mine = journalTail.all.filter {
             guard $0.namespace == namespace, $0.topic == EventTopics.tasksCreate.name || $0.topic == EventTopics.tasksExit.name,
                   case let .object(fields) = $0.payload, fields["containerID"] == .string(containerID) else { return false }
@@ -168,7 +167,6 @@ final class ShimEventForwarder: Sendable {
         return mine.contains { $0.seq > after && $0.topic == EventTopics.tasksExit.name }
     }
 
-    /// The last shim event berthd published for a bundle and its daemon seq (0: none).
     /// events.seq's words: the shim seq, its daemon seq, and the daemon seq of the init's
     /// /tasks/exit once that is recorded (0 for a word that is not there).
     static func recorded(_ bundle: String) -> (shimSeq: UInt64, daemonSeq: UInt64, initExitDaemonSeq: UInt64) {

@@ -99,10 +99,12 @@ final class ShimManager: Sendable {
         }
     }
 
-    /// Whether a dead shim of this container's task is being cleaned up (tasks.create and
-    /// containers.delete wait for it: `FailedPrecondition`).
-    func isCleaningUp(_ namespace: String, _ id: String) -> Bool {
-        cleaning.withLock { $0.contains(Self.key(namespace, id)) }
+    /// Throws `FailedPrecondition` while a dead shim of this container's task is being
+    /// cleaned up (tasks.create and containers.delete wait for it).
+    func refuseWhileCleaningUp(_ namespace: String, _ id: String) throws {
+        if cleaning.withLock({ $0.contains(Self.key(namespace, id)) }) {
+            throw BerthError.failedPrecondition("the shim of container \"\(id)\"'s task died and is being cleaned up: try again")
+        }
     }
 
     /// Cleans up after a shim that died and reports its task stopped: with the exit the

@@ -36,9 +36,7 @@ struct ContainersService: Sendable {
             if (try? shims.handle(namespace, params.id)) != nil {
                 throw BerthError.failedPrecondition("container \"\(params.id)\" has a task: delete the task first")
             }
-            if shims.isCleaningUp(namespace, params.id) {
-                throw BerthError.failedPrecondition("the shim of container \"\(params.id)\"'s task died and is being cleaned up: try again")
-            }
+            try shims.refuseWhileCleaningUp(namespace, params.id)
             try store.delete(namespace: namespace, id: params.id)
             // A task whose shim died goes with its container, and says so first.
             _ = shims.deleteDead(namespace, params.id)

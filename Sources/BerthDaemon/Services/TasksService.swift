@@ -133,9 +133,7 @@ struct TasksService: Sendable {
         if (try? shims.handle(namespace, container.id)) != nil {
             throw BerthError.alreadyExists("container \"\(container.id)\" already has a task")
         }
-        if shims.isCleaningUp(namespace, container.id) {
-            throw BerthError.failedPrecondition("the shim of container \"\(container.id)\"'s task died and is being cleaned up: try again")
-        }
+        try shims.refuseWhileCleaningUp(namespace, container.id)
         if let rootfs = params.rootfs {
             guard rootfs.hasPrefix("/"), FileSystem.fileType(rootfs) == S_IFDIR else {
                 throw BerthError.invalidArgument("rootfs \"\(rootfs)\" must be an absolute path to a directory")
